@@ -1,0 +1,47 @@
+"""Helpers for integration tests: WebSocket clients logged in as a user, and waiting for jobs."""
+
+import asyncio
+import time
+
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from webapp.asgi import application
+from webapp.models import Job
+
+
+def session_cookie_for(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def job_socket(path: str, cookie: str | None) -> WebsocketCommunicator:
+    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+    if cookie:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def receive_until_finished(socket: WebsocketCommunicator, timeout_s: float = 90) -> list[dict]:
+    """Collect events until one reports a finished job."""
+    events = []
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        remaining = deadline - asyncio.get_running_loop().time()
+        assert remaining > 0, f"job did not finish; events so far: {events}"
+        event = await socket.receive_json_from(timeout=remaining)
+        events.append(event)
+        if event["status"] in ("succeeded", "failed", "cancelled"):
+            return events
+
+
+def wait_for_job(job_id: int, timeout_s: float = 90, statuses=("succeeded", "failed", "cancelled")) -> Job:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = Job.objects.get(pk=job_id)
+        if job.status in statuses:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still {Job.objects.get(pk=job_id).status} after {timeout_s} s")

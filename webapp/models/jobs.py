@@ -1,0 +1,206 @@
+"""Jobs: every long piece of work (probe, extract, train, score, heatmap) is a Job row plus a Celery task.
+
+State changes are methods here so that views, tasks and the sweep all follow the same rules.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
+
+
+class JobCancelled(Exception):
+    """Raised inside a running task when the user asked to cancel its job."""
+
+
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "JobQuerySet":
+        return self if user.is_staff else self.filter(owner=user)
+
+    def active(self) -> "JobQuerySet":
+        return self.filter(status__in=(Job.Status.QUEUED, Job.Status.RUNNING))
+
+    def stale(self, now=None) -> "JobQuerySet":
+        """Running jobs whose heartbeat stopped: their worker died or lost its database."""
+        now = now or timezone.now()
+        cutoff = now - timedelta(seconds=settings.JOB_STALE_AFTER_S)
+        return self.filter(status=Job.Status.RUNNING).filter(
+            Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+        )
+
+
+class Job(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    class Kind(models.TextChoices):
+        SYSTEM_CHECK = "system_check", "System check"
+        PROBE_VIDEO = "probe_video", "Probe video"
+        EXTRACT_FRAMES = "extract_frames", "Extract frames"
+        TRAIN = "train", "Train model"
+        SCORE = "score", "Score video"
+        HEATMAP = "heatmap", "Heatmap"
+        RECALIBRATE = "recalibrate", "Recalibrate model"
+        RENDER = "render", "Render video"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
+    title = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.FloatField(default=0.0)
+    stage = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    queue = models.CharField(max_length=16, default="cpu")
+    celery_task_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=2)
+    cancel_requested = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def duration_s(self) -> float | None:
+        if not self.started_at:
+            return None
+        end = self.finished_at or timezone.now()
+        return (end - self.started_at).total_seconds()
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.get_kind_display()
+
+    def is_visible_to(self, user) -> bool:
+        return user.is_authenticated and (user.is_staff or self.owner_id == user.pk)
+
+    # --- state changes -------------------------------------------------------------------------------
+
+    def claim(self) -> bool:
+        """Move queued -> running with one conditional UPDATE, so two workers never run the same job."""
+        now = timezone.now()
+        claimed = Job.objects.filter(pk=self.pk, status=Job.Status.QUEUED, cancel_requested=False).update(
+            status=Job.Status.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            finished_at=None,
+            error="",
+            attempts=F("attempts") + 1,
+        )
+        self.refresh_from_db()
+        return claimed == 1
+
+    def heartbeat(self) -> None:
+        Job.objects.filter(pk=self.pk, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
+
+    def save_progress(self, progress: float, stage: str | None = None) -> None:
+        """Persist progress of a running job; returns silently when the job is no longer running."""
+        self.progress = min(max(float(progress), 0.0), 1.0)
+        fields = {"progress": self.progress, "heartbeat_at": timezone.now()}
+        if stage is not None:
+            self.stage = stage[:200]
+            fields["stage"] = self.stage
+        Job.objects.filter(pk=self.pk, status=Job.Status.RUNNING).update(**fields)
+
+    def cancellation_requested(self) -> bool:
+        return Job.objects.filter(pk=self.pk, cancel_requested=True).exists()
+
+    def _finish(self, status: str, **fields) -> bool:
+        now = timezone.now()
+        updated = Job.objects.filter(pk=self.pk, status__in=(Job.Status.QUEUED, Job.Status.RUNNING)).update(
+            status=status, finished_at=now, heartbeat_at=now, **fields
+        )
+        self.refresh_from_db()
+        if updated:
+            self.publish()
+        return updated == 1
+
+    def succeed(self, result: dict | None = None, stage: str = "Done") -> bool:
+        return self._finish(Job.Status.SUCCEEDED, progress=1.0, stage=stage, result=result or {})
+
+    def fail(self, error: str, stage: str = "Failed") -> bool:
+        return self._finish(Job.Status.FAILED, error=error[:5000], stage=stage)
+
+    def mark_cancelled(self) -> bool:
+        return self._finish(Job.Status.CANCELLED, stage="Cancelled")
+
+    def request_cancel(self) -> None:
+        """Queued jobs stop at once; running ones stop at their next progress report."""
+        Job.objects.filter(pk=self.pk).update(cancel_requested=True)
+        self.refresh_from_db()
+        if self.status == Job.Status.QUEUED:
+            self.mark_cancelled()
+
+    def requeue_after_worker_loss(self) -> bool:
+        """Give a job whose worker died one more try; returns False when the job was not running."""
+        updated = Job.objects.filter(pk=self.pk, status=Job.Status.RUNNING).update(
+            status=Job.Status.QUEUED, stage="Retrying after the worker was lost", progress=0.0
+        )
+        self.refresh_from_db()
+        return updated == 1
+
+    def prepare_retry(self) -> bool:
+        """Reset a finished failed/cancelled job so it can be enqueued again with the same parameters."""
+        updated = Job.objects.filter(pk=self.pk, status__in=(Job.Status.FAILED, Job.Status.CANCELLED)).update(
+            status=Job.Status.QUEUED,
+            progress=0.0,
+            stage="Queued",
+            error="",
+            cancel_requested=False,
+            attempts=0,
+            started_at=None,
+            finished_at=None,
+            heartbeat_at=None,
+        )
+        self.refresh_from_db()
+        return updated == 1
+
+    def enqueue(self) -> None:
+        """Send the job's task to its queue once the surrounding transaction commits."""
+        from workers.dispatch import dispatch_job
+
+        transaction.on_commit(lambda: dispatch_job(self.pk))
+
+    def publish(self) -> None:
+        from webapp.events import publish_job_event
+
+        publish_job_event(self)
+
+    def as_event(self) -> dict:
+        return {
+            "type": "job.update",
+            "id": self.pk,
+            "kind": self.kind,
+            "title": self.display_title,
+            "status": self.status,
+            "progress": round(self.progress, 4),
+            "stage": self.stage,
+            "error": self.error,
+            "result": self.result,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "duration_s": self.duration_s,
+        }

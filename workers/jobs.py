@@ -1,0 +1,118 @@
+"""The one way tasks run a Job: claim it, heartbeat it, report progress, and always finish it.
+
+A task body is a function ``work(job, report) -> dict`` (the dict becomes ``job.result``). ``report`` is a
+:class:`ProgressReporter`; it raises :class:`JobCancelled` when the user cancelled the job.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from webapp.events import publish_job_event
+from webapp.models import Job, JobCancelled
+
+logger = logging.getLogger(__name__)
+
+
+class InputError(Exception):
+    """The job's input is unusable (bad file, deleted row, wrong parameter): fail with this message."""
+
+
+class ProgressReporter:
+    """Turns progress callbacks into throttled Job updates and channel-layer events."""
+
+    def __init__(self, job: Job, min_interval_s: float = 0.5):
+        self.job = job
+        self.min_interval_s = min_interval_s
+        self._last_write = 0.0
+        self._last_stage: str | None = None
+
+    def __call__(
+        self, progress: float, stage: str | None = None, extra: dict | None = None, force: bool = False
+    ) -> None:
+        now = time.monotonic()
+        stage_changed = stage is not None and stage != self._last_stage
+        if not (force or stage_changed or extra or now - self._last_write >= self.min_interval_s):
+            return
+        self._last_write = now
+        self._last_stage = stage if stage is not None else self._last_stage
+        if self.job.cancellation_requested():
+            raise JobCancelled()
+        self.job.save_progress(progress, stage)
+        publish_job_event(self.job, extra)
+
+
+class Heartbeat:
+    """Writes the job's heartbeat from a side thread, so long steps without progress are not swept."""
+
+    def __init__(self, job: Job, interval_s: float):
+        self.job = job
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-job-{job.pk}", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval_s):
+                self.job.heartbeat()
+        except Exception:  # noqa: BLE001 - a lost heartbeat only means the sweep may fail the job
+            logger.warning("heartbeat for job %s stopped", self.job.pk, exc_info=True)
+        finally:
+            connection.close()
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.interval_s + 5)
+
+
+def run_job(job_id: int, work: Callable[[Job, ProgressReporter], dict | None]) -> None:
+    """Claim the job and run ``work``; every outcome ends in succeeded, failed or cancelled."""
+    close_old_connections()
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        logger.warning("job %s no longer exists", job_id)
+        return
+    if not job.claim():
+        logger.info("job %s not claimed (status %s)", job_id, job.status)
+        return
+    job.publish()
+    try:
+        with Heartbeat(job, settings.JOB_HEARTBEAT_S):
+            result = work(job, ProgressReporter(job))
+    except JobCancelled:
+        job.mark_cancelled()
+    except InputError as exc:
+        job.fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - whatever the task raised, the job must end failed
+        logger.exception("job %s failed", job_id)
+        job.fail(f"{type(exc).__name__}: {exc}")
+    else:
+        job.succeed(result or {})
+    finally:
+        close_old_connections()
+
+
+def sweep_stale_jobs() -> list[int]:
+    """Fail or retry jobs whose worker stopped heartbeating (killed, out of memory, lost its host)."""
+    from workers.dispatch import dispatch_job
+
+    swept = []
+    for job in Job.objects.stale():
+        if job.attempts < job.max_attempts and job.requeue_after_worker_loss():
+            job.publish()
+            dispatch_job(job.pk)
+        else:
+            job.fail(
+                "The worker running this job stopped responding (killed or out of memory) "
+                f"after {job.attempts} attempt(s)."
+            )
+        swept.append(job.pk)
+    return swept
