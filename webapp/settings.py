@@ -175,14 +175,17 @@ CELERY_TASK_QUEUES_NAMES = ["cpu", "gpu"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 6 * 3600)}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-jobs": {"task": "workers.tasks.sweep_stale_jobs_task", "schedule": 30.0},
-}
 
 # A running job writes a heartbeat this often; the sweep fails (or retries) jobs silent for longer than the
 # timeout, so a killed worker never leaves a job stuck in "running".
 JOB_HEARTBEAT_S = env_int("JOB_HEARTBEAT_S", 5)
 JOB_STALE_AFTER_S = env_int("JOB_STALE_AFTER_S", 60)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-jobs": {
+        "task": "workers.tasks.sweep_stale_jobs_task",
+        "schedule": max(1.0, JOB_STALE_AFTER_S / 2),
+    },
+}
 
 OFFSIDE_DEVICE = env_str("OFFSIDE_DEVICE", "")
 

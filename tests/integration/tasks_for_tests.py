@@ -28,3 +28,18 @@ def explode_task(job_id: int) -> None:
 @shared_task
 def slow_task(job_id: int) -> None:
     run_job(job_id, sleep_with_progress)
+
+
+def record_pid_then_work(job, report):
+    """Publishes the pool process id so a test can kill exactly the process running this job."""
+    import os
+
+    from webapp.models import Job
+
+    Job.objects.filter(pk=job.pk).update(params={**job.params, "pid": os.getpid()})
+    return sleep_with_progress(job, report)
+
+
+@shared_task
+def killable_task(job_id: int) -> None:
+    run_job(job_id, record_pid_then_work)
