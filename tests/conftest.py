@@ -22,10 +22,11 @@ def live_media_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def clean_test_broker():
-    """The test Redis database belongs to the tests: drop queued messages left by an earlier run."""
+    """Broker keys carry this session's own prefix (see settings); remove them when the session ends."""
     from tests import live
 
-    live.flush_test_redis()
+    yield
+    live.delete_session_redis_keys()
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,11 @@ from django.db import connection
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def flush_test_redis() -> None:
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+def delete_session_redis_keys() -> None:
+    """Remove the broker and channel keys this test session wrote (they all carry its own prefix)."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}*", count=1000):
+        client.delete(key)
 
 
 def test_database_url() -> str:
@@ -34,7 +37,7 @@ def child_environment(media_root: Path, extra_env: dict | None = None) -> dict:
         "DATABASE_URL": test_database_url(),
         "MEDIA_ROOT": str(media_root),
         "REDIS_URL": settings.REDIS_URL,
-        "CHANNELS_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
+        "OFFSIDE_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
         **(extra_env or {}),
     }
 

@@ -109,7 +109,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["TEST"] = {"NAME": str(STATE_DIR / "test_db.sqlite3")}
+    # The test database is a file (worker processes started by the tests open it too), one per test run.
+    DATABASES["default"]["TEST"] = {"NAME": str(STATE_DIR / f"test_db_{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -148,15 +149,25 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media"))).resolve()
 MEDIA_URL = "media/"
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 8 * 1024**3)
+# Size of the pieces the browser sends in the resumable upload protocol (docs/UPLOAD.md).
+UPLOAD_CHUNK_BYTES = env_int("UPLOAD_CHUNK_BYTES", 8 * 1024**2)
+# Frames per second of video that training samples by default; category pages count frames at this rate.
+OFFSIDE_TRAIN_FPS = float(env_str("OFFSIDE_TRAIN_FPS", "5"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 16 * 1024**2)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+if "PYTEST_VERSION" in os.environ and "OFFSIDE_KEY_PREFIX" not in os.environ:
+    # Each test session (and the worker processes it starts, which inherit the variable) gets its own broker
+    # keys and channel groups, so two test runs on one Redis never take each other's tasks or events.
+    os.environ["OFFSIDE_KEY_PREFIX"] = f"test{os.getpid()}-"
+# Prefix of every key Offside writes to Redis; lets several installations or test runs share one server.
+REDIS_KEY_PREFIX = env_str("OFFSIDE_KEY_PREFIX", "")
 
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "offside")},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_KEY_PREFIX + "offside"},
     }
 }
 
@@ -173,7 +184,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_TASK_QUEUES_NAMES = ["cpu", "gpu"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 6 * 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 6 * 3600),
+    "global_keyprefix": REDIS_KEY_PREFIX,
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # A running job writes a heartbeat this often; the sweep fails (or retries) jobs silent for longer than the

@@ -7,7 +7,11 @@ from tests.integration.helpers import job_socket, receive_until_finished, sessio
 from webapp.models import Job
 from workers.dispatch import dispatch_job
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("closes_thread_connections"),
+]
 
 
 def create_job(user, kind=Job.Kind.SYSTEM_CHECK, **params) -> Job:
