@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 
-from webapp.models import Job
+from webapp.models import Category, Job, ReferenceClip, Upload, Video
 
 admin.site.site_header = "Offside administration"
 admin.site.site_title = "Offside admin"
@@ -31,3 +31,95 @@ class JobAdmin(admin.ModelAdmin):
                 job.enqueue()
                 retried += 1
         messages.success(request, f"{retried} job(s) queued again.")
+
+
+@admin.register(Video)
+class VideoAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "title",
+        "owner",
+        "status",
+        "duration_s",
+        "width",
+        "height",
+        "size_bytes",
+        "created_at",
+    )
+    list_filter = ("status", "codec")
+    search_fields = ("title", "original_name", "sha256", "owner__username")
+    readonly_fields = ("sha256", "size_bytes", "created_at", "probed_at", "poster_path", "strip_path")
+    list_select_related = ("owner",)
+
+
+@admin.register(Upload)
+class UploadAdmin(admin.ModelAdmin):
+    list_display = ("id", "filename", "owner", "status", "offset", "size_bytes", "created_at", "updated_at")
+    list_filter = ("status",)
+    search_fields = ("filename", "owner__username", "sha256")
+
+
+class ReferenceClipInline(admin.TabularInline):
+    model = ReferenceClip
+    extra = 0
+    raw_id_fields = ("video",)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "owner", "colour", "updated_at")
+    search_fields = ("name", "description", "owner__username")
+    inlines = [ReferenceClipInline]
+
+
+# --- training and scoring (issue 5; issue 7 extends these) ----------------------------------------------
+
+from webapp.models import FrameSet, ScoringRun, Segment, TrainedModel  # noqa: E402
+
+
+@admin.register(TrainedModel)
+class TrainedModelAdmin(admin.ModelAdmin):
+    list_display = (
+        "id", "category", "version", "status", "is_active", "threshold", "auroc", "n_frames", "device",
+        "trained_at", "size_bytes",
+    )  # fmt: skip
+    list_filter = ("status", "is_active", "device")
+    search_fields = ("category__name", "category__owner__username")
+    raw_id_fields = ("category", "job")
+    readonly_fields = ("created_at", "trained_at", "weights_dir", "size_bytes")
+    actions = ("make_active",)
+
+    @admin.action(description="Make the selected version active (one per category)")
+    def make_active(self, request, queryset):
+        for model in queryset:
+            try:
+                model.activate()
+            except ValueError as exc:
+                messages.error(request, str(exc))
+
+    def delete_model(self, request, obj):
+        obj.delete_files()
+        obj.delete()
+
+
+class SegmentInline(admin.TabularInline):
+    model = Segment
+    extra = 0
+    fields = ("index", "start_s", "end_s", "label", "category", "mean_score")
+    readonly_fields = fields
+
+
+@admin.register(ScoringRun)
+class ScoringRunAdmin(admin.ModelAdmin):
+    list_display = ("id", "video", "owner", "status", "n_frames", "created_at", "finished_at")
+    list_filter = ("status",)
+    search_fields = ("video__title", "owner__username")
+    raw_id_fields = ("video", "owner", "job", "trained_models")
+    inlines = [SegmentInline]
+
+
+@admin.register(FrameSet)
+class FrameSetAdmin(admin.ModelAdmin):
+    list_display = ("id", "video", "spec_slug", "n_frames", "corrupt_frames", "size_bytes", "created_at")
+    search_fields = ("video__title", "spec_slug")
+    raw_id_fields = ("video",)

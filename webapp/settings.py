@@ -153,6 +153,8 @@ MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 8 * 1024**3)
 UPLOAD_CHUNK_BYTES = env_int("UPLOAD_CHUNK_BYTES", 8 * 1024**2)
 # Frames per second of video that training samples by default; category pages count frames at this rate.
 OFFSIDE_TRAIN_FPS = float(env_str("OFFSIDE_TRAIN_FPS", "5"))
+# Unfinished uploads idle for this many days are deleted with their partial files (hourly beat task).
+UPLOAD_EXPIRE_DAYS = env_int("UPLOAD_EXPIRE_DAYS", 7)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 16 * 1024**2)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2
 
@@ -195,6 +197,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 JOB_HEARTBEAT_S = env_int("JOB_HEARTBEAT_S", 5)
 JOB_STALE_AFTER_S = env_int("JOB_STALE_AFTER_S", 60)
 CELERY_BEAT_SCHEDULE = {
+    "purge-abandoned-uploads": {"task": "workers.tasks.purge_abandoned_uploads_task", "schedule": 3600.0},
     "sweep-stale-jobs": {
         "task": "workers.tasks.sweep_stale_jobs_task",
         "schedule": max(1.0, JOB_STALE_AFTER_S / 2),

@@ -8,6 +8,12 @@ logger = logging.getLogger(__name__)
 
 TASK_BY_KIND: dict[str, str] = {
     "system_check": "workers.tasks.system_check_task",
+    "probe_video": "workers.tasks.probe_video_task",
+    "extract_frames": "workers.training_tasks.extract_frames_task",
+    "train": "workers.training_tasks.train_category_task",
+    "score": "workers.training_tasks.score_video_task",
+    "heatmap": "workers.report_tasks.heatmap_task",
+    "render": "workers.report_tasks.render_task",
 }
 
 

@@ -9,6 +9,13 @@ from django.conf import settings
 from django.db import connection
 
 from workers.jobs import ProgressReporter, run_job, sweep_stale_jobs
+from workers.probing import probe_video_work
+from workers.report_tasks import heatmap_task, render_task  # noqa: F401 - imported so the worker registers them
+from workers.training_tasks import (  # noqa: F401 - imported so the worker registers them
+    extract_frames_task,
+    score_video_task,
+    train_category_task,
+)
 
 
 @shared_task
@@ -17,8 +24,22 @@ def system_check_task(job_id: int) -> None:
 
 
 @shared_task
+def probe_video_task(job_id: int) -> None:
+    """Probe an uploaded video (cpu queue): facts, poster, thumbnail strip; ready or failed with a reason."""
+    run_job(job_id, probe_video_work)
+
+
+@shared_task
 def sweep_stale_jobs_task() -> list[int]:
     return sweep_stale_jobs()
+
+
+@shared_task
+def purge_abandoned_uploads_task() -> int:
+    """Remove unfinished uploads idle for UPLOAD_EXPIRE_DAYS, with their partial files."""
+    from webapp.models import Upload
+
+    return Upload.purge_abandoned()
 
 
 def check_system(job, report: ProgressReporter) -> dict:

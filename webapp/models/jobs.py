@@ -69,6 +69,13 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # What the job worked on, so a video's or category's page can list "jobs that touched it".
+    video = models.ForeignKey(
+        "webapp.Video", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
+    category = models.ForeignKey(
+        "webapp.Category", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
 
     objects = JobQuerySet.as_manager()
 

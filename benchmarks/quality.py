@@ -1,0 +1,283 @@
+"""Quality benchmark: train soccer on videos/soccer, score broadcast_dev.mp4, compare with its ground truth.
+
+    .venv/bin/python -m benchmarks.quality --data ../shared/data --write-docs
+
+Frames are decoded once with ``scoring.frames`` and cached (``--cache``). Writes the "Quality" section of
+docs/BENCHMARKS.md between its markers with ``--write-docs``; prints the same markdown otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from benchmarks.quality_metrics import Interval, Separation, separation
+from scoring.frames import SamplingSpec, extract_frames
+from scoring.model import VAEConfig
+from scoring.pipeline import (
+    CalibrationOptions,
+    ClipFrames,
+    TrainedCategory,
+    TrainingOptions,
+    default_temporal_params,
+    score_frames,
+    train_category,
+)
+from scoring.segments import TemporalParams
+from scoring.training import TrainConfig
+
+START, END = "<!-- quality:start -->", "<!-- quality:end -->"
+# Sources of broadcast_dev.mp4's ads and confounders: never usable as negatives.
+DEV_SOURCES = ("Mihir-Maurya__trailer", "arietah8545__trailer", "ernxyz-alac__goal", "kanihal__jw",
+               "jaapthind__burger", "jaapthind__macbook")  # fmt: skip
+RAW = TemporalParams(window_s=0.0, low=1.0, high=1.0, min_segment_s=0.0, snap_to_cuts_s=0.0)
+
+
+def baseline_options() -> TrainingOptions:
+    """Plain pixel-MSE VAE: mean squared error, 99th percentile of held-out time blocks, no augmentation."""
+    return TrainingOptions(
+        model=VAEConfig(error_quantile=None, normalise_pixels=False),
+        train=TrainConfig(augment=False),
+        calibration=CalibrationOptions(percentile=99.0, holdout="blocks"),
+    )
+
+
+def load_clip(path: Path, spec: SamplingSpec, cache: Path) -> ClipFrames:
+    cached = cache / f"{path.parent.name}__{path.stem}__{spec.slug}.npz"
+    if not cached.exists():
+        fs = extract_frames(path, spec)
+        np.savez(cached, frames=fs.frames, timestamps_s=fs.timestamps_s)
+    data = np.load(cached)
+    return ClipFrames(data["frames"], data["timestamps_s"], f"{path.parent.name}/{path.name}")
+
+
+def video_files(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in {".mp4", ".avi", ".gif", ".mkv", ".webm"}
+    )
+
+
+def out_intervals(segments) -> list[Interval]:
+    return [Interval(s.start_s, s.end_s) for s in segments if s.label == "out"]
+
+
+def evaluate(trained: TrainedCategory, dev: ClipFrames, truth: dict, others: dict[str, ClipFrames]) -> dict:
+    """Raw (threshold only) and smoothed figures on the dev broadcast, and confounder out-fractions."""
+    started = time.perf_counter()
+    raw = score_frames(dev, [trained], RAW)
+    fps = len(dev.frames) / (time.perf_counter() - started)
+    smooth = score_frames(dev, [trained], default_temporal_params())
+    times = dev.timestamps_s
+    figures = {
+        "raw": separation(raw.best_scores, raw.out, times, out_intervals(raw.segments), truth),
+        "smoothed": separation(smooth.smoothed, smooth.out, times, out_intervals(smooth.segments), truth),
+        "scoring_fps": fps,
+        "confounders": {},
+    }
+    for name, clip in others.items():
+        result = score_frames(clip, [trained], default_temporal_params())
+        figures["confounders"][name] = (float(np.mean(result.best_scores > 1)), float(np.mean(result.out)))
+    return figures
+
+
+def with_threshold(trained: TrainedCategory, threshold: float, method: str) -> TrainedCategory:
+    calibration = dataclasses.replace(trained.calibration, threshold=threshold, method=method)
+    return dataclasses.replace(trained, calibration=calibration)
+
+
+def run(args: argparse.Namespace) -> dict:
+    data, cache = Path(args.data), Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    spec = SamplingSpec(None, VAEConfig().height, VAEConfig().width)
+    soccer = [load_clip(p, spec, cache) for p in video_files(data / "videos/soccer")]
+    dev = load_clip(data / "broadcast_dev.mp4", spec, cache)
+    truth = json.loads((data / "broadcast_dev.json").read_text())
+    others = {p.stem: load_clip(p, spec, cache) for p in video_files(data / "videos/other_sports")}
+    negative_paths = video_files(data / "videos/ads") + video_files(data / "videos/other")
+    negatives = [
+        load_clip(p, spec, cache) for p in negative_paths if not any(s in p.stem for s in DEV_SOURCES)
+    ]
+    rows = {}
+    for label, options in (
+        ("baseline (pixel-MSE VAE)", baseline_options()),
+        ("best (defaults)", TrainingOptions()),
+    ):
+        trained = train_category("soccer", soccer, negatives, options)
+        rows[label] = {"train_s": trained.metadata["duration_s"], **evaluate(trained, dev, truth, others)}
+        cal = trained.calibration
+        if cal.f1_threshold is not None:
+            f1_model = with_threshold(trained, cal.f1_threshold, "f1")
+            rows[label + " + negatives (F1 threshold)"] = {
+                "train_s": trained.metadata["duration_s"],
+                **evaluate(f1_model, dev, truth, others),
+            }
+    return {
+        "rows": rows,
+        "negatives": [c.source for c in negatives],
+        "frames": sum(len(c.frames) for c in soccer),
+    }
+
+
+# Figures from the exploration that chose the defaults (one training run, many frame errors and thresholds
+# computed from its saved per-pixel error maps); kept here so the docs section is regenerated whole.
+EXPLORATION = """
+### How the defaults were chosen
+
+Exploration on one set of trained models (54x96, 20 epochs on the four soccer clips plus four
+leave-one-clip-out models of 12 epochs each; 2026-11-23, ad-hoc analysis of their saved per-pixel error maps,
+the same code paths as `scoring.scorer`). Smoothed = 1 s rolling median.
+
+| frame error | AUROC raw | FPR @ TPR 0.95 raw | AUROC smoothed | FPR @ TPR 0.95 smoothed |
+| --- | --- | --- | --- | --- |
+| mean squared error (the plain VAE) | 0.867 | 0.279 | 0.870 | 0.279 |
+| 10th percentile of per-pixel errors | 0.988 | 0.168 | 0.988 | 0.167 |
+| 30th percentile | 0.974 | 0.148 | 0.977 | 0.148 |
+| 50th percentile | 0.910 | 0.279 | 0.914 | 0.279 |
+| 20th pct., pixels / median error of the training model's held-out blocks | 0.980 | 0.134 | 0.981 | 0.133 |
+| 10th pct., pixels / median error on held-out clips (leave-one-clip-out) | 0.987 | 0.111 | 0.987 | 0.115 |
+| **15th pct., pixels / median error on held-out clips** (default) | 0.991 | 0.068 | 0.993 | 0.009 |
+| 20th pct., pixels / median error on held-out clips | 0.991 | 0.091 | 0.993 | 0.008 |
+
+Why: the unseen matches' soccer frames that the plain VAE rejects are close-ups (players and crowd filling
+the frame; the training clips are mostly wide shots). A low quantile of the per-pixel error asks whether most
+of the frame looks like soccer; dividing each pixel by its typical error on *unseen* matches (leave one clip
+out) down-weights regions that differ between broadcasts anyway (stands, score bugs). The hardest positives
+left are the cricket insert (a green field with ad boards) and a few dark frames of the MacBook ad.
+
+Thresholds for that default error (smoothed decisions, default temporal parameters):
+
+| threshold rule | TPR | FPR | break F1 | boundary error (s) |
+| --- | --- | --- | --- | --- |
+| 99th pct. of the final model's held-out time blocks (the usual rule) | 1.000 | 0.661 | 0.14 | 7.68 |
+| 90th pct. of all held-out-clip losses pooled | 0.783 | 0.000 | 0.77 | 0.95 |
+| median over clips of each clip's 99th pct. | 0.984 | 0.129 | 0.82 | 0.77 |
+| geometric mean over clips of each clip's 99th pct. | 0.865 | 0.000 | 0.83 | 0.00 |
+| **geometric mean over clips of each clip's 95th pct.** (default) | 0.934 | 0.000 | 0.92 | 0.00 |
+| 0.9 x the default | 0.982 | 0.072 | 1.00 | 0.74 |
+
+Held-out time blocks of the training matches say nothing about new matches (their threshold flags 66% of the
+unseen soccer); held-out *clips* do, but one clip (LaLiga, Bernabeu) is far from the other three (its held-out
+error is ~3x theirs), so pooling lets it set the threshold alone; the geometric mean of per-clip percentiles
+weighs each unseen match equally. The window between "misses cricket" and "flags close-ups" is narrow
+(about 0.9x to 1.0x of the default threshold): calibration, not ranking, is what limits the decisions.
+Temporal parameters (window 0.5 to 2 s, minimum segment 2 to 3 s, snapping 0 to 1 s, hysteresis low 0.8
+to 1.0) changed little at the default threshold, so the segments module's defaults stay (1 s median, low
+0.9, high 1.0, 2 s minimum segment, 0.5 s snap to shot cuts).
+"""
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _fmt(value: float, digits: int = 3) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.{digits}f}"
+
+
+def _separation_row(label: str, kind: str, s: Separation) -> str:
+    cells = [label, kind, _fmt(s.auroc, 4), _fmt(s.fpr_at_tpr95), _fmt(s.tpr), _fmt(s.fpr),
+             f"{_fmt(s.break_precision, 2)} / {_fmt(s.break_recall, 2)} / {_fmt(s.break_f1, 2)}",
+             _fmt(s.ad_break_recall, 2), _fmt(s.boundary_error_s, 2)]  # fmt: skip
+    return "| " + " | ".join(cells) + " |"
+
+
+def markdown(result: dict, command: str, seconds: float) -> str:
+    lines = [
+        START,
+        "## Quality",
+        "",
+        f"Command: `{command}`  ",
+        f"Date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}; machine: {_cpu_model()}, "
+        f"{torch.get_num_threads()} torch threads on {__import__('os').cpu_count()} cores (shared with other "
+        f"jobs), torch {torch.__version__}; benchmark wall time {seconds / 60:.1f} min.  ",
+        f"Training: the four clips of `videos/soccer/` at native fps ({result['frames']} frames). Scored: "
+        "`broadcast_dev.mp4` (5,215 frames, soccer from two matches not in the training set). Positive = not "
+        "soccer. *Raw* = frame score > 1; *smoothed* = the default temporal parameters (median window, "
+        "hysteresis, minimum segment, snap to shot cuts). Breaks = maximal runs of non-soccer segments (2 ad "
+        "breaks + 5 other-sport inserts); detected when an out-segment overlaps with IoU >= 0.5.",
+        "",
+        "| model | scores | AUROC | FPR @ TPR 0.95 | TPR | FPR | break P / R / F1 | ad-break recall "
+        "| boundary error (s) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, row in result["rows"].items():
+        lines.append(_separation_row(label, "raw", row["raw"]))
+        lines.append(_separation_row(label, "smoothed", row["smoothed"]))
+    names = list(next(iter(result["rows"].values()))["confounders"])
+    lines += ["", "Other-sport confounders (train on soccer, score each clip of `videos/other_sports/`): "
+              "fraction of frames flagged out, raw / smoothed.", "",
+              "| model | " + " | ".join(names) + " | train s | scoring frames/s |",
+              "| --- " * (len(names) + 3) + "|"]  # fmt: skip
+    for label, row in result["rows"].items():
+        cells = [f"{raw:.2f} / {sm:.2f}" for raw, sm in row["confounders"].values()]
+        lines.append(
+            f"| {label} | " + " | ".join(cells) + f" | {row['train_s']:.0f} | {row['scoring_fps']:.0f} |"
+        )
+    lines += [
+        "",
+        f"Negatives (never a source of the dev broadcast): {', '.join(result['negatives'])}.",
+        EXPLORATION,
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def load_result(path: Path) -> dict:
+    """A ``--json`` dump with its figures turned back into ``Separation`` objects."""
+    result = json.loads(path.read_text())
+    for row in result["rows"].values():
+        row["raw"], row["smoothed"] = Separation(**row["raw"]), Separation(**row["smoothed"])
+    result.setdefault("wall_s", float("nan"))
+    return result
+
+
+def write_docs(path: Path, section: str) -> None:
+    text = path.read_text() if path.exists() else "# Offside benchmarks\n"
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        text = before + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="../shared/data")
+    parser.add_argument("--cache", default="/tmp/offside_bench/frames")
+    parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--json", default=None, help="also dump all figures here")
+    parser.add_argument("--from-json", default=None, help="only re-render the markdown of an earlier --json")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    command = ".venv/bin/python -m benchmarks.quality --write-docs"
+    if args.from_json:
+        result = load_result(Path(args.from_json))
+        section = markdown(result, command, result["wall_s"])
+    else:
+        result = run(args)
+        result["wall_s"] = time.perf_counter() - started
+        section = markdown(result, command, result["wall_s"])
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, default=lambda o: dataclasses.asdict(o), indent=1))
+    if args.write_docs:
+        write_docs(Path(__file__).resolve().parent.parent / "docs/BENCHMARKS.md", section)
+    print(section)
+
+
+if __name__ == "__main__":
+    main()

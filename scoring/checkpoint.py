@@ -1,0 +1,127 @@
+"""Checkpoint I/O: weights in safetensors, configuration/calibration/metadata in JSON; never unpickles.
+
+A model directory holds ``weights.safetensors`` and ``model.json``; loading rebuilds the network from the
+saved ``VAEConfig`` and validates both files, raising ``CheckpointError`` for anything that is not a model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from scoring.calibration import Calibration
+from scoring.model import ConvVAE, VAEConfig
+from scoring.training import TrainConfig
+
+FORMAT = "offside-vae"
+FORMAT_VERSION = 1
+WEIGHTS_FILE = "weights.safetensors"
+META_FILE = "model.json"
+
+
+class CheckpointError(ValueError):
+    """The path is not a readable Offside model."""
+
+
+@dataclass
+class TrainedCategory:
+    """A trained, calibrated category model: what training returns and scoring needs."""
+
+    name: str
+    model: ConvVAE
+    calibration: Calibration
+    train_config: TrainConfig = field(default_factory=TrainConfig)
+    metadata: dict[str, Any] = field(default_factory=dict)  # lineage, curves, device, duration, ...
+
+    @property
+    def config(self) -> VAEConfig:
+        return self.model.config
+
+    @property
+    def threshold(self) -> float:
+        return self.calibration.threshold
+
+
+def save_checkpoint(trained: TrainedCategory, directory: str | Path) -> Path:
+    """Write the model directory (created if needed) and return it."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in trained.model.state_dict().items()}
+    save_file(state, str(directory / WEIGHTS_FILE), metadata={"format": FORMAT})
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": trained.name,
+        "config": trained.config.to_dict(),
+        "train_config": trained.train_config.to_dict(),
+        "calibration": trained.calibration.to_dict(),
+        "metadata": trained.metadata,
+    }
+    tmp = directory / (META_FILE + ".tmp")
+    tmp.write_text(json.dumps(meta, indent=1, default=_json_default))
+    tmp.replace(directory / META_FILE)  # atomic: a reader never sees half a file
+    return directory
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__} in model.json")
+
+
+def _read_meta(directory: Path) -> dict[str, Any]:
+    path = directory / META_FILE
+    if not directory.is_dir():
+        raise CheckpointError(f"{directory}: not a model directory")
+    if not path.is_file():
+        raise CheckpointError(f"{directory}: missing {META_FILE}, not an Offside model")
+    try:
+        meta = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not an Offside model file")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{path}: unsupported format version {meta.get('format_version')!r}")
+    return meta
+
+
+def _read_weights(directory: Path) -> dict[str, torch.Tensor]:
+    path = directory / WEIGHTS_FILE
+    if not path.is_file():
+        raise CheckpointError(f"{directory}: missing {WEIGHTS_FILE}")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: not a valid safetensors file ({exc})") from exc
+
+
+def load_checkpoint(directory: str | Path, device: torch.device | str = "cpu") -> TrainedCategory:
+    """Rebuild a ``TrainedCategory`` from a model directory; ``CheckpointError`` if it is not a model."""
+    directory = Path(directory)
+    meta = _read_meta(directory)
+    try:
+        config = VAEConfig.from_dict(meta["config"])
+        calibration = Calibration.from_dict(meta["calibration"])
+        train_config = TrainConfig.from_dict(meta.get("train_config", {}))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{directory / META_FILE}: invalid model description ({exc})") from exc
+    model = ConvVAE(config)
+    try:
+        model.load_state_dict(_read_weights(directory), strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{directory / WEIGHTS_FILE}: weights do not match the config ({exc})") from exc
+    model.to(device).eval()
+    return TrainedCategory(
+        name=str(meta.get("name", directory.name)),
+        model=model,
+        calibration=calibration,
+        train_config=train_config,
+        metadata=dict(meta.get("metadata", {})),
+    )

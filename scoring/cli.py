@@ -1,0 +1,272 @@
+"""Command line: ``python -m scoring train|score|heatmap`` (the contract is in DESIGN.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from scoring.checkpoint import CheckpointError
+
+RANGE = re.compile(r"^(?P<path>.+)@(?P<start>[0-9:.]*)-(?P<end>[0-9:.]*)$")
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported as one line, exit status 2."""
+
+
+def parse_time(text: str) -> float | None:
+    """Seconds from "12.5", "01:02.5" or "00:01:02.500"; None for an empty string."""
+    if not text:
+        return None
+    try:
+        value = 0.0
+        for part in text.split(":"):
+            value = value * 60 + float(part)
+    except ValueError as exc:
+        raise UsageError(f"bad time {text!r}") from exc
+    return value
+
+
+def parse_video_arg(arg: str) -> tuple[Path, float | None, float | None]:
+    """VIDEO or VIDEO@START-END (seconds or timecodes; either end may be empty) -> (path, start_s, end_s)."""
+    match = RANGE.match(arg)
+    if match and not Path(arg).exists():
+        path, start, end = Path(match["path"]), parse_time(match["start"]), parse_time(match["end"])
+    else:
+        path, start, end = Path(arg), None, None
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    if start is not None and end is not None and end <= start:
+        raise UsageError(f"{arg}: the range ends before it starts")
+    return path, start, end
+
+
+@contextmanager
+def progress_bar(desc: str, total: float, enabled: bool):
+    """A tqdm bar on a terminal; yields ``update(fraction_done)``."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, disable=not enabled, unit="", leave=False, file=sys.stderr)
+    state = {"last": 0.0}
+
+    def update(done: float) -> None:
+        bar.update(max(done - state["last"], 0.0))
+        state["last"] = max(done, state["last"])
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def extract(arg: str, height: int, width: int, fps: float | None, show: bool):
+    """Decode one VIDEO[@START-END] argument at the model's input size."""
+    from scoring.frames import SamplingSpec, extract_frames
+
+    path, start_s, end_s = parse_video_arg(arg)
+    with progress_bar(f"decode {path.name}", 1.0, show) as update:
+        return extract_frames(path, SamplingSpec(fps, height, width), start_s, end_s, update)
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train a category model on reference clips")
+    p.add_argument("videos", nargs="+", metavar="VIDEO[@START-END]")
+    p.add_argument("--out", required=True, type=Path, help="model directory to write")
+    p.add_argument("--name", default=None, help="category name (default: the --out folder name)")
+    p.add_argument("--fps", type=float, default=None, help="sampling rate (default: every frame)")
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument(
+        "--negative",
+        action="append",
+        default=[],
+        metavar="VIDEO[@START-END]",
+        help="a clip that is NOT this category (repeatable); adds ROC/F1 calibration",
+    )
+    p.add_argument("--percentile", type=float, default=None, help="threshold percentile of held-out losses")
+    p.add_argument("--method", choices=["percentile", "f1"], default=None)
+    p.add_argument("--holdout", choices=["clips", "blocks"], default=None, help="calibration hold-out")
+    p.add_argument("--height", type=int, default=None, help="model input height (default: 54)")
+    p.add_argument("--width", type=int, default=None, help="model input width (default: 96)")
+    p.add_argument("--beta", type=float, default=None)
+    p.add_argument("--denoise-std", type=float, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--device", default=None, help="cpu, cuda, mps (default: $OFFSIDE_DEVICE or best)")
+
+
+def _add_score(sub) -> None:
+    p = sub.add_parser("score", help="score a video against one or more category models")
+    p.add_argument("video", metavar="VIDEO")
+    p.add_argument("--model", required=True, action="append", type=Path, help="model directory (repeatable)")
+    p.add_argument("--json", required=True, type=Path, help="output JSON file")
+    p.add_argument("--fps", type=float, default=None, help="sampling rate (default: every frame)")
+    p.add_argument("--window-s", type=float, default=None, help="smoothing window in seconds")
+    p.add_argument("--min-segment-s", type=float, default=None)
+    p.add_argument("--device", default=None)
+
+
+def _add_heatmap(sub) -> None:
+    p = sub.add_parser("heatmap", help="write a reconstruction-error or occlusion heatmap of one frame")
+    p.add_argument("video", metavar="VIDEO")
+    p.add_argument("--model", required=True, type=Path)
+    p.add_argument("--out", required=True, type=Path, help="PNG file to write")
+    p.add_argument("--t", type=parse_time, default=0.0, help="time of the frame (seconds or timecode)")
+    p.add_argument("--occlusion", action="store_true", help="occlusion sensitivity instead of pixel error")
+    p.add_argument("--patch", type=int, default=8)
+    p.add_argument("--stride", type=int, default=4)
+    p.add_argument("--alpha", type=float, default=0.5)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m scoring", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    _add_score(sub)
+    _add_heatmap(sub)
+    return parser
+
+
+def training_options(args: argparse.Namespace):
+    """Defaults from ``TrainingOptions`` overridden by whichever flags were given."""
+    from scoring.pipeline import TrainingOptions
+
+    opts = TrainingOptions()
+    train = {
+        k: v
+        for k, v in {"epochs": args.epochs, "seed": args.seed, "denoise_std": args.denoise_std}.items()
+        if v is not None
+    }
+    calib = {
+        k: v
+        for k, v in {"percentile": args.percentile, "method": args.method, "holdout": args.holdout}.items()
+        if v is not None
+    }
+    model = {
+        k: v
+        for k, v in {"beta": args.beta, "height": args.height, "width": args.width}.items()
+        if v is not None
+    }
+    return replace(
+        opts,
+        model=replace(opts.model, **model),
+        train=replace(opts.train, **train),
+        calibration=replace(opts.calibration, **calib),
+    )
+
+
+def cmd_train(args: argparse.Namespace, show: bool) -> dict[str, Any]:
+    from scoring.pipeline import ClipFrames, save_checkpoint, train_category
+
+    options = training_options(args)
+    size = options.model.height, options.model.width
+    clips = [ClipFrames.of(extract(v, *size, args.fps, show), v) for v in args.videos]
+    negatives = [ClipFrames.of(extract(v, *size, args.fps, show), v) for v in args.negative]
+    with progress_bar("train", 1.0, show) as update:
+
+        def on_progress(epoch: int, step: int, metrics: dict[str, float]) -> None:
+            update(metrics["progress"])
+
+        trained = train_category(
+            args.name or args.out.name, clips, negatives, options, on_progress, args.device
+        )
+    save_checkpoint(trained, args.out)
+    return {
+        "model": str(args.out),
+        "threshold": trained.threshold,
+        "frames": trained.metadata["n_frames"],
+        "duration_s": round(trained.metadata["duration_s"], 1),
+        "auroc": trained.calibration.auroc,
+    }
+
+
+def score_json(video: str, result) -> dict[str, Any]:
+    """The DESIGN.md JSON document (extra keys allowed, never fewer)."""
+    from scoring.segments import format_timecode
+
+    best = result.best_scores
+    frames = [
+        {"t": round(float(t), 4), "score": float(s), "out": bool(o), "smoothed": float(m), "label": lab}
+        for t, s, o, m, lab in zip(
+            result.timestamps_s, best, result.out, result.smoothed, result.labels, strict=True
+        )
+    ]
+    segments = [
+        {
+            "start_s": float(s.start_s),
+            "end_s": float(s.end_s),
+            "label": s.label,
+            "mean_score": float(s.mean_score),
+            "start_tc": format_timecode(s.start_s),
+            "end_tc": format_timecode(s.end_s),
+        }
+        for s in result.segments
+    ]
+    return {
+        "video": video,
+        "threshold": float(result.thresholds[0]),
+        "thresholds": dict(zip(result.categories, map(float, result.thresholds), strict=True)),
+        "categories": result.categories,
+        "frames": frames,
+        "segments": segments,
+    }
+
+
+def cmd_score(args: argparse.Namespace, show: bool) -> dict[str, Any]:
+    from scoring.pipeline import default_temporal_params, load_checkpoint, score_frames
+
+    device = args.device or "cpu"
+    models = [load_checkpoint(m, device) for m in args.model]
+    config = models[0].config
+    frameset = extract(args.video, config.height, config.width, args.fps, show)
+    params = default_temporal_params()
+    if args.window_s is not None:
+        params = replace(params, window_s=args.window_s)
+    if args.min_segment_s is not None:
+        params = replace(params, min_segment_s=args.min_segment_s)
+    with progress_bar("score", 1.0, show) as update:
+        result = score_frames(frameset, models, params, on_progress=update)
+    doc = score_json(args.video, result)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(doc))
+    n_out = sum(s["label"] == "out" for s in doc["segments"])
+    return {"json": str(args.json), "frames": len(doc["frames"]), "out_segments": n_out}
+
+
+def cmd_heatmap(args: argparse.Namespace, show: bool) -> dict[str, Any]:
+    from scoring.frames import read_frame_at
+    from scoring.pipeline import heatmap_png, load_checkpoint
+
+    path, _, _ = parse_video_arg(args.video)
+    trained = load_checkpoint(args.model)
+    frame = read_frame_at(path, args.t)
+    png = heatmap_png(trained, frame, args.occlusion, args.patch, args.stride, args.alpha)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(png)
+    return {"png": str(args.out), "t": args.t}
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, bool], dict[str, Any]]] = {
+    "train": cmd_train,
+    "score": cmd_score,
+    "heatmap": cmd_heatmap,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from scoring.frames import VideoDecodeError
+
+    show = sys.stderr.isatty()
+    try:
+        summary = COMMANDS[args.command](args, show)
+    except (UsageError, CheckpointError, VideoDecodeError, ValueError, OSError) as exc:
+        print(f"error: {exc}".splitlines()[0], file=sys.stderr)
+        return 2
+    print(json.dumps(summary))
+    return 0

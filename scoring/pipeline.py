@@ -1,0 +1,276 @@
+"""High-level API shared by the Celery workers and the command line: train a category, score a video's frames.
+
+Workers stay thin: they load rows and frame files, call ``train_category`` / ``score_frames`` with a progress
+callback, and save what comes back (``save_checkpoint``, ``ScoreResult``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from scoring import calibration as cal
+from scoring.checkpoint import TrainedCategory, load_checkpoint, save_checkpoint
+from scoring.device import choose_device, describe
+from scoring.heatmaps import error_heatmap_png, occlusion_heatmap_png
+from scoring.model import ConvVAE, VAEConfig
+from scoring.scorer import (
+    UNKNOWN,
+    CategoryModel,
+    ScoreResult,
+    error_maps,
+    frame_errors,
+    model_error,
+    normalised_scores,
+    resize_frames,
+)
+from scoring.segments import TemporalParams, decide_segments, smooth_scores
+from scoring.shotcuts import detect_shot_cuts
+from scoring.training import ProgressCallback, TrainConfig, TrainingCancelled, train_vae
+
+__all__ = [
+    "CalibrationOptions",
+    "ClipFrames",
+    "ScoreResult",
+    "TrainedCategory",
+    "TrainingCancelled",
+    "TrainingOptions",
+    "default_model_config",
+    "default_temporal_params",
+    "heatmap_png",
+    "load_checkpoint",
+    "save_checkpoint",
+    "score_frames",
+    "train_category",
+]
+
+
+class HasFrames(Protocol):
+    frames: np.ndarray
+    timestamps_s: np.ndarray
+
+
+@dataclass(frozen=True)
+class ClipFrames:
+    """Frames of one reference clip (or a time range of one): uint8 (N, H, W, 3) RGB and timestamps (N,)."""
+
+    frames: np.ndarray
+    timestamps_s: np.ndarray
+    source: str = ""
+
+    @classmethod
+    def of(cls, frameset: HasFrames, source: str = "") -> ClipFrames:
+        """Wrap anything with ``frames`` and ``timestamps_s`` (e.g. ``scoring.frames.FrameSet``)."""
+        return cls(frameset.frames, frameset.timestamps_s, source or str(getattr(frameset, "source", "")))
+
+
+@dataclass(frozen=True)
+class CalibrationOptions:
+    percentile: float = cal.DEFAULT_PERCENTILE
+    method: str = "percentile"  # "f1" uses the F1-optimal threshold (needs negatives)
+    # "clips": leave one reference clip out at a time, train on the rest, and take the held-out clip's losses,
+    # so the threshold reflects footage the model has never seen; "blocks": the final model's held-out blocks
+    holdout: str = "clips"
+    fold_epochs: int = 12  # epochs of each leave-one-clip-out model
+
+
+def default_model_config() -> VAEConfig:
+    """The configuration ``benchmarks/quality.py`` found best (docs/BENCHMARKS.md): a frame's error is the
+    15th percentile of its per-pixel errors, each divided by that pixel's median error on unseen matches."""
+    return VAEConfig(error_quantile=0.15, normalise_pixels=True, error_scale_eps=0.1)
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    model: VAEConfig = field(default_factory=default_model_config)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    calibration: CalibrationOptions = field(default_factory=CalibrationOptions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingOptions:
+        """Inverse of ``to_dict``; missing parts take their defaults."""
+        return cls(
+            model=VAEConfig.from_dict(data["model"]) if "model" in data else default_model_config(),
+            train=TrainConfig.from_dict(data.get("train", {})),
+            calibration=CalibrationOptions(**data.get("calibration", {})),
+        )
+
+
+def default_temporal_params() -> TemporalParams:
+    """Temporal smoothing, hysteresis and minimum segment length tuned by ``benchmarks/quality.py``."""
+    return TemporalParams()
+
+
+def _stack(clips: Sequence[ClipFrames], config: VAEConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(frames (N, H, W, 3) at the model size, clip index (N,), timestamps (N,)) of all clips."""
+    frames = [resize_frames(c.frames, config.height, config.width) for c in clips]
+    groups = [np.full(len(c.frames), i, dtype=np.int64) for i, c in enumerate(clips)]
+    times = [np.asarray(c.timestamps_s, dtype=np.float64) for c in clips]
+    return np.concatenate(frames), np.concatenate(groups), np.concatenate(times)
+
+
+class _Progress:
+    """Maps the epochs of every training run (final model, then calibration folds) onto one 0..1 progress."""
+
+    def __init__(self, on_progress: ProgressCallback | None, total_epochs: int) -> None:
+        self.on_progress, self.total, self.done, self.fold = on_progress, max(total_epochs, 1), 0, 0
+
+    def __call__(self, epoch: int, step: int, metrics: dict[str, float]) -> Any:
+        if "val_loss" in metrics:
+            self.done += 1
+        metrics = {**metrics, "fold": float(self.fold), "progress": min(self.done / self.total, 1.0)}
+        return self.on_progress(epoch, step, metrics) if self.on_progress else None
+
+
+def _held_out_maps(frames, groups, times, options: TrainingOptions, device, progress: _Progress, final):
+    """Per-pixel error maps (M, H, W) of frames no model trained on, and the clip each came from (M,).
+
+    With clips held out: each clip under a model trained on the other clips (what an unseen match looks
+    like); otherwise the final model's held-out time blocks.
+    """
+    if options.calibration.holdout != "clips" or len(np.unique(groups)) < 2:
+        return error_maps(final.model, frames[final.val_index]), groups[final.val_index]
+    fold_train = dataclasses.replace(options.train, epochs=options.calibration.fold_epochs)
+    maps, clip_ids = [], []
+    for fold, clip in enumerate(np.unique(groups), start=1):
+        progress.fold = fold
+        keep = groups != clip
+        result = train_vae(
+            frames[keep], groups[keep], times[keep], options.model, fold_train, device, progress
+        )
+        maps.append(error_maps(result.model, frames[~keep]))
+        clip_ids.append(groups[~keep])
+    return np.concatenate(maps), np.concatenate(clip_ids)
+
+
+def _fit_error_scale(model: ConvVAE, maps: np.ndarray) -> None:
+    """Per-pixel divisor: the median held-out error of each pixel, plus a floor relative to its mean."""
+    median = np.median(maps, axis=0)  # (H, W)
+    scale = median + model.config.error_scale_eps * float(median.mean())
+    model.error_scale.copy_(torch.from_numpy(scale.astype(np.float32)))
+
+
+def train_category(
+    name: str,
+    clips: Sequence[ClipFrames],
+    negatives: Sequence[ClipFrames] = (),
+    options: TrainingOptions | None = None,
+    on_progress: ProgressCallback | None = None,
+    device: torch.device | str | None = None,
+) -> TrainedCategory:
+    """Train and calibrate one category on its reference clips; negatives (optional) refine calibration.
+
+    ``on_progress(epoch, step, metrics)`` gets loss metrics plus ``progress`` (0..1 over the whole job) and
+    ``fold`` (0 = final model, k = k-th calibration model); a truthy return raises ``TrainingCancelled``.
+    """
+    if not clips or not any(len(c.frames) for c in clips):
+        raise ValueError("training needs at least one clip with frames")
+    options = options or TrainingOptions()
+    device = choose_device(str(device)) if device is not None else choose_device()
+    started = time.perf_counter()
+    frames, groups, times = _stack([c for c in clips if len(c.frames)], options.model)
+    use_folds = options.calibration.holdout == "clips" and len(np.unique(groups)) >= 2
+    n_folds = len(np.unique(groups)) if use_folds else 0
+    progress = _Progress(on_progress, options.train.epochs + n_folds * options.calibration.fold_epochs)
+    result = train_vae(frames, groups, times, options.model, options.train, device, progress)
+    maps, clip_ids = _held_out_maps(frames, groups, times, options, device, progress, result)
+    model = result.model.cpu()
+    if options.model.normalise_pixels:
+        _fit_error_scale(model, maps)
+    held_out = model_error(model, torch.from_numpy(maps)).double().numpy()
+    negative_losses = None
+    if negatives:
+        neg_frames, _, _ = _stack(negatives, options.model)
+        negative_losses = frame_errors(model, neg_frames)
+    calibration = cal.calibrate(
+        held_out, negative_losses, options.calibration.percentile, options.calibration.method, clip_ids
+    )
+    metadata = {
+        "clips": [{"source": c.source, "frames": len(c.frames)} for c in clips],
+        "negatives": [{"source": c.source, "frames": len(c.frames)} for c in negatives],
+        "n_frames": int(len(frames)),
+        "history": result.history,
+        "best_epoch": result.best_epoch,
+        "options": options.to_dict(),
+        "device": describe(device),
+        "duration_s": time.perf_counter() - started,
+    }
+    return TrainedCategory(name, model, calibration, options.train, metadata)
+
+
+def score_frames(
+    frameset: HasFrames,
+    models: Sequence[TrainedCategory],
+    temporal_params: TemporalParams | None = None,
+    cut_times_s: np.ndarray | None = None,
+    on_progress: Callable[[float], Any] | None = None,
+) -> ScoreResult:
+    """Score frames against one or more categories and turn the scores into in/out segments.
+
+    A frame's normalised score is its lowest score over categories; "out" after smoothing and hysteresis.
+    ``on_progress(fraction)`` is called after every batch. Segment boundaries snap to shot cuts found in
+    ``frames`` unless ``cut_times_s`` is given or ``temporal_params.snap_to_cuts_s`` is 0.
+    """
+    if not models:
+        raise ValueError("scoring needs at least one trained category")
+    params = temporal_params or default_temporal_params()
+    frames, times = frameset.frames, np.asarray(frameset.timestamps_s, dtype=np.float64)
+    categories = [CategoryModel(m.name, m.model, m.threshold) for m in models]
+    total, done = max(len(frames) * len(categories), 1), [0]
+
+    def on_batch(n: int) -> None:
+        done[0] += n
+        if on_progress is not None:
+            on_progress(done[0] / total)
+
+    errors, scores = normalised_scores(categories, frames, on_batch)
+    best = scores.min(axis=0)  # (N,)
+    if cut_times_s is None and params.snap_to_cuts_s > 0:
+        cut_times_s = detect_shot_cuts(times, frames)
+    out, segments = decide_segments(best, times, params, cut_times_s)
+    names = [c.name for c in categories]
+    labels = [UNKNOWN if o else names[k] for k, o in zip(scores.argmin(axis=0), out, strict=True)]
+    return ScoreResult(
+        timestamps_s=times,
+        categories=[c.name for c in categories],
+        thresholds=np.array([c.threshold for c in categories]),
+        errors=errors,
+        scores=scores,
+        smoothed=smooth_scores(best, times, params.window_s),
+        labels=labels,
+        out=np.asarray(out, dtype=bool),
+        segments=list(segments),
+    )
+
+
+def heatmap_png(
+    trained: TrainedCategory,
+    frame_rgb: np.ndarray,
+    occlusion: bool = False,
+    patch: int = 8,
+    stride: int = 4,
+    alpha: float = 0.5,
+) -> bytes:
+    """PNG of a full-size RGB frame (H, W, 3) with the model's per-pixel error, or its occlusion sensitivity
+    (how much the normalised score drops when a patch is hidden), overlaid."""
+    cfg = trained.config
+    small = resize_frames(frame_rgb[None], cfg.height, cfg.width)[0]  # (h, w, 3) at the model size
+    if not occlusion:
+        error = error_maps(trained.model, small[None])[0]  # (h, w)
+        if cfg.normalise_pixels:  # show what the score sees
+            error = error / trained.model.error_scale.cpu().numpy()
+        return error_heatmap_png(frame_rgb, error, alpha)
+
+    def score_batch(batch: np.ndarray) -> np.ndarray:
+        return frame_errors(trained.model, batch) / trained.threshold
+
+    return occlusion_heatmap_png(frame_rgb, small, score_batch, alpha=alpha, patch=patch, stride=stride)

@@ -1,0 +1,163 @@
+"""Batched scoring: reconstruction error per frame (decoder mean, z = mu), normalised by category thresholds.
+
+Normalised score = error / threshold, so 1.0 is the boundary for every category and scores are comparable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from scoring.model import ConvVAE
+
+UNKNOWN = "unknown"
+DEFAULT_BATCH = 512
+
+
+@dataclass(frozen=True)
+class CategoryModel:
+    """What scoring needs from one trained category."""
+
+    name: str
+    model: ConvVAE
+    threshold: float
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Per-frame scores of one video against one or more categories, and the temporal decisions."""
+
+    timestamps_s: np.ndarray  # (N,)
+    categories: list[str]  # K names
+    thresholds: np.ndarray  # (K,)
+    errors: np.ndarray  # (K, N) raw reconstruction errors
+    scores: np.ndarray  # (K, N) normalised: errors / thresholds
+    smoothed: np.ndarray  # (N,) best (lowest) normalised score after temporal smoothing
+    labels: list[str]  # (N,) winning category per frame, or "unknown"
+    out: np.ndarray  # (N,) bool: final decision after smoothing, hysteresis and minimum segment length
+    segments: list = field(default_factory=list)  # scoring.segments.Segment, in time order
+
+    @property
+    def best_scores(self) -> np.ndarray:
+        """(N,) lowest raw normalised score over categories."""
+        return self.scores.min(axis=0)
+
+
+def resize_frames(frames: np.ndarray, height: int, width: int) -> np.ndarray:
+    """uint8 (N, h, w, 3) -> (N, height, width, 3), area interpolation; a no-op at the right size."""
+    if frames.shape[1:3] == (height, width):
+        return frames
+    out = np.empty((len(frames), height, width, frames.shape[3]), dtype=np.uint8)
+    for i, frame in enumerate(frames):
+        out[i] = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+    return out
+
+
+def _to_input(frames: np.ndarray, device: torch.device) -> torch.Tensor:
+    x = torch.from_numpy(np.ascontiguousarray(frames)).to(device)  # (B, H, W, C) uint8
+    return x.permute(0, 3, 1, 2).float().div_(255.0)  # (B, C, H, W) in [0, 1]
+
+
+def pixel_errors(x: torch.Tensor, recon: torch.Tensor) -> torch.Tensor:
+    """Squared error per pixel averaged over colour channels: (B, C, H, W) -> (B, H, W)."""
+    return (recon.float() - x.float()).pow(2).mean(dim=1)
+
+
+def aggregate_errors(
+    err: torch.Tensor, pool: int = 1, quantile: float | None = None, scale: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Per-frame error (B,) from per-pixel errors (B, H, W): divided by ``scale`` (H, W), average-pooled by
+    ``pool``, then their mean or their ``quantile``-th quantile.
+
+    A low quantile asks "is most of this frame made of what the category looks like?": a soccer close-up
+    keeps its grass and stands well reconstructed even when the players in front are not.
+    """
+    if scale is not None:
+        err = err / scale
+    err = err[:, None]  # (B, 1, H, W)
+    if pool > 1:
+        err = F.avg_pool2d(err, pool, ceil_mode=True)  # (B, 1, H / pool, W / pool)
+    flat = err.flatten(1)  # (B, P)
+    if quantile is None:
+        return flat.mean(dim=1)
+    k = min(flat.shape[1], max(1, round(quantile * flat.shape[1])))
+    return flat.kthvalue(k, dim=1).values
+
+
+def error_from_recon(
+    x: torch.Tensor, recon: torch.Tensor, pool: int = 1, quantile: float | None = None
+) -> torch.Tensor:
+    """Per-frame error (B,) of a batch and its reconstruction, without per-pixel scaling."""
+    return aggregate_errors(pixel_errors(x, recon), pool, quantile)
+
+
+def model_error(model: ConvVAE, err: torch.Tensor) -> torch.Tensor:
+    """Per-frame error (B,) from per-pixel errors (B, H, W) as ``model``'s configuration defines it."""
+    cfg = model.config
+    scale = model.error_scale.to(err.device) if cfg.normalise_pixels else None
+    return aggregate_errors(err, cfg.error_pool, cfg.error_quantile, scale)
+
+
+@torch.inference_mode()
+def _reconstruct(model: ConvVAE, frames: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """(input, reconstruction), both (B, C, H, W) in [0, 1], decoder mean at z = mu."""
+    cfg = model.config
+    device = next(model.parameters()).device
+    x = _to_input(resize_frames(frames, cfg.height, cfg.width), device)
+    return x, model.decode(model.encode(x)[0])
+
+
+@torch.inference_mode()
+def frame_errors(
+    model: ConvVAE,
+    frames: np.ndarray,
+    batch_size: int = DEFAULT_BATCH,
+    on_batch: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Reconstruction error (N,) of uint8 frames (N, H, W, 3), resized to the model input when needed."""
+    model.eval()
+    errors = np.empty(len(frames), dtype=np.float64)
+    for start in range(0, len(frames), batch_size):
+        chunk = frames[start : start + batch_size]
+        x, recon = _reconstruct(model, chunk)
+        errors[start : start + len(chunk)] = model_error(model, pixel_errors(x, recon)).double().cpu().numpy()
+        if on_batch is not None:
+            on_batch(len(chunk))
+    return errors
+
+
+@torch.inference_mode()
+def error_maps(model: ConvVAE, frames: np.ndarray, batch_size: int = DEFAULT_BATCH) -> np.ndarray:
+    """Per-pixel squared error (N, H, W) float32 at the model's input size, averaged over colour channels
+    (not divided by the model's error scale)."""
+    model.eval()
+    maps = [
+        pixel_errors(*_reconstruct(model, frames[s : s + batch_size]))
+        for s in range(0, len(frames), batch_size)
+    ]
+    return (
+        torch.cat(maps).cpu().numpy()
+        if maps
+        else np.zeros((0, model.config.height, model.config.width), np.float32)
+    )
+
+
+def normalised_scores(
+    categories: Sequence[CategoryModel], frames: np.ndarray, on_batch: Callable[[int], None] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(errors (K, N), scores (K, N)) for every category; scores = errors / threshold."""
+    errors = np.stack([frame_errors(c.model, frames, on_batch=on_batch) for c in categories])
+    thresholds = np.array([c.threshold for c in categories], dtype=np.float64)[:, None]
+    return errors, errors / thresholds
+
+
+def assign_labels(scores: np.ndarray, names: Sequence[str]) -> list[str]:
+    """Category with the lowest normalised score per frame, or "unknown" when every score is above 1."""
+    best = scores.argmin(axis=0)  # (N,)
+    inside = scores.min(axis=0) <= 1.0
+    return [names[b] if ok else UNKNOWN for b, ok in zip(best, inside, strict=True)]

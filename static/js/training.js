@@ -1,0 +1,87 @@
+// Model version page: a loss chart that grows one point per epoch from the job's WebSocket events
+// ("offside:job" DOM events from jobs.js carry epoch, fold, train_loss, val_loss), and finished figures.
+(function () {
+  "use strict";
+
+  const TERMINAL = ["succeeded", "failed", "cancelled"];
+  const LAYOUT = {
+    margin: { l: 56, r: 16, t: 16, b: 44 }, xaxis: { title: "epoch" }, yaxis: { title: "loss (per frame)" },
+    legend: { orientation: "h", y: 1.12 }, height: 320,
+  };
+
+  function readJson(id) {
+    const el = document.getElementById(id);
+    if (!el) return null;
+    const value = JSON.parse(el.textContent);
+    return typeof value === "string" ? JSON.parse(value) : value;  // figures arrive as Plotly JSON strings
+  }
+
+  // One trace per (fold, train|validation); fold 0 is the final model, folds >= 1 the calibration models.
+  function LiveChart(el) {
+    this.el = el;
+    this.traces = [];
+    this.index = {};
+    this.drawn = false;
+  }
+
+  LiveChart.prototype.trace = function (fold, kind) {
+    const key = fold + ":" + kind;
+    if (!(key in this.index)) {
+      const name = (fold === 0 ? "" : "calibration fold " + fold + " ") + kind;
+      const dash = kind === "validation" ? "dash" : "solid";
+      const colour = fold === 0 ? (kind === "train" ? "#2457a6" : "#1f7a4d") : "#b9c0cc";
+      this.index[key] = this.traces.length;
+      this.traces.push({ x: [], y: [], name: name, mode: "lines+markers", line: { dash: dash, color: colour } });
+    }
+    return this.traces[this.index[key]];
+  };
+
+  LiveChart.prototype.add = function (point) {
+    const fold = Number(point.fold || 0);
+    if (point.train_loss !== undefined) {
+      const t = this.trace(fold, "train");
+      t.x.push(point.epoch); t.y.push(point.train_loss);
+    }
+    if (point.val_loss !== undefined) {
+      const v = this.trace(fold, "validation");
+      v.x.push(point.epoch); v.y.push(point.val_loss);
+    }
+  };
+
+  LiveChart.prototype.draw = function () {
+    if (!window.Plotly || !this.traces.length) return;
+    Plotly.react(this.el, this.traces, LAYOUT, { responsive: true, displaylogo: false });
+    this.el.dataset.points = String(this.traces.reduce((n, t) => n + t.x.length, 0));
+    const note = document.getElementById("loss-chart-note");
+    if (note) note.textContent = "";
+  };
+
+  function drawFigure(elementId, figure) {
+    const el = document.getElementById(elementId);
+    if (el && figure && window.Plotly) {
+      Plotly.newPlot(el, figure.data, figure.layout, { responsive: true, displaylogo: false });
+    }
+  }
+
+  function start() {
+    const el = document.getElementById("loss-chart");
+    if (!el) return;
+    const finished = readJson("curves-figure");
+    drawFigure("calibration-chart", readJson("calibration-figure"));
+    if (finished) { drawFigure("loss-chart", finished); return; }
+    const chart = new LiveChart(el);
+    (readJson("live-epochs") || []).forEach((p) => chart.add(p));
+    chart.draw();
+    const jobId = Number(el.dataset.jobId);
+    const wasRunning = el.dataset.jobStatus && !TERMINAL.includes(el.dataset.jobStatus);
+    document.addEventListener("offside:job", (e) => {
+      const event = e.detail;
+      if (event.id !== jobId) return;
+      if (event.val_loss !== undefined) { chart.add(event); chart.draw(); }
+      // Show the calibration and final figures once the job is done: reload the page once.
+      if (wasRunning && event.status === "succeeded") setTimeout(() => window.location.reload(), 800);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();

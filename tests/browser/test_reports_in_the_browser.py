@@ -1,0 +1,70 @@
+"""The video report in Chromium: the timeline draws, a click on it shows the frame, its reconstruction and its
+error heatmap and seeks the player, the what-if control re-decides the segments in the page, and an
+occlusion map runs as a job on the real worker and appears when done."""
+
+import pytest
+
+from tests.browser.test_datasets_in_the_browser import log_in
+from tests.report_fixtures import scored_run
+from webapp.models import Job
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+CLICK_POINT = """(t) => {
+  const el = document.getElementById("timeline");
+  const layout = el._fullLayout;
+  const trace = el._fullData[0];
+  const xs = Array.from(trace.x), ys = Array.from(trace.y);
+  let best = 0;
+  xs.forEach((x, i) => { if (Math.abs(x - t) < Math.abs(xs[best] - t)) best = i; });
+  const box = el.querySelector(".nsewdrag").getBoundingClientRect();
+  return { x: box.left + layout.xaxis.l2p(xs[best]), y: box.top + layout.yaxis.l2p(ys[best]) };
+}"""
+
+
+IMAGE_LOADED = """(selector) => {
+  const img = document.querySelector(selector);
+  return img && !img.hidden && img.complete && img.naturalWidth > 0;
+}"""
+
+
+def image_loaded(page, selector: str) -> None:
+    page.wait_for_function(IMAGE_LOADED, arg=selector)
+
+
+def test_click_on_the_timeline_shows_the_frame_and_its_heatmap(worker, page, owner, tmp_path):
+    run = scored_run(owner, tmp_path)
+    log_in(page, owner)
+    page.goto(f"/runs/{run.pk}/")
+    page.click("#report-link")
+    page.wait_for_url(f"**/runs/{run.pk}/report/")
+    page.wait_for_selector("#timeline[data-rendered] .scatterlayer .trace")
+    assert page.locator("#timeline .shapelayer path").count() >= 2  # threshold line + shaded out segment
+
+    point = page.evaluate(CLICK_POINT, 5.0)  # inside the studio break
+    page.mouse.move(point["x"], point["y"])
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_selector("#frame-panel:not([hidden])")
+    for selector in ("#frame-original", "#frame-recon", "#frame-heatmap"):
+        image_loaded(page, selector)
+    assert "error.png" in page.get_attribute("#frame-heatmap", "src")
+    assert page.evaluate("document.getElementById('player').currentTime") == pytest.approx(5.0, abs=0.3)
+
+    # zooming redraws the visible range from the full arrays the page fetched
+    page.wait_for_selector("#whatif input[name=high]:not([disabled])")
+    page.evaluate("Plotly.relayout('timeline', {'xaxis.range': [4.0, 6.0]})")
+    page.wait_for_function("Math.min(...document.getElementById('timeline')._fullData[0].x) >= 3.7")
+    shown = page.evaluate("Array.from(document.getElementById('timeline')._fullData[0].x)")
+    assert shown == pytest.approx([3.8 + 0.2 * i for i in range(13)])  # the range, plus one frame each side
+
+    # what-if: nothing is out once the threshold is far above every score
+    page.fill("#whatif input[name=high]", "100")
+    page.fill("#whatif input[name=low]", "100")
+    page.wait_for_function("document.querySelectorAll('#segment-table tbody tr').length === 1")
+    assert page.inner_text('[data-summary="out-segments"]') == "0"
+    assert "high=100" in page.get_attribute("a[data-export]", "href")
+
+    page.click("#occlusion-button")
+    image_loaded(page, "#frame-occlusion")
+    job = Job.objects.get(kind=Job.Kind.HEATMAP, params__run_id=run.pk)
+    assert job.status == "succeeded" and job.progress == 1.0

@@ -1,0 +1,66 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from scoring.calibration import calibrate
+from scoring.checkpoint import CheckpointError, TrainedCategory, load_checkpoint, save_checkpoint
+from scoring.model import ConvVAE, VAEConfig
+from scoring.training import TrainConfig
+
+
+@pytest.fixture
+def trained() -> TrainedCategory:
+    torch.manual_seed(0)
+    config = VAEConfig(height=18, width=32, latent_dim=6, base_channels=4, beta=0.5, error_quantile=0.2)
+    rng = np.random.default_rng(0)
+    calibration = calibrate(rng.random(50), rng.random(30) + 1, percentile=97)
+    return TrainedCategory("soccer", ConvVAE(config), calibration, TrainConfig(epochs=3), {"n_frames": 50})
+
+
+def test_config_weights_and_calibration_round_trip(tmp_path, trained):
+    save_checkpoint(trained, tmp_path / "m")
+    loaded = load_checkpoint(tmp_path / "m")
+    assert loaded.config == trained.config
+    assert loaded.name == "soccer"
+    assert loaded.threshold == trained.threshold
+    assert loaded.calibration.auroc == trained.calibration.auroc
+    assert loaded.train_config.epochs == 3
+    assert loaded.metadata == {"n_frames": 50}
+    x = torch.rand(2, 3, 18, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.model(x, sample=False).recon, trained.model(x, sample=False).recon)
+
+
+def test_it_rejects_a_missing_directory_or_a_folder_without_a_model(tmp_path):
+    with pytest.raises(CheckpointError, match="not a model directory"):
+        load_checkpoint(tmp_path / "nope")
+    with pytest.raises(CheckpointError, match="missing model.json"):
+        load_checkpoint(tmp_path)
+
+
+def test_it_rejects_json_that_is_not_a_model(tmp_path, trained):
+    save_checkpoint(trained, tmp_path)
+    (tmp_path / "model.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        load_checkpoint(tmp_path)
+    (tmp_path / "model.json").write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(CheckpointError, match="not an Offside model"):
+        load_checkpoint(tmp_path)
+
+
+def test_it_rejects_corrupt_weights(tmp_path, trained):
+    save_checkpoint(trained, tmp_path)
+    (tmp_path / "weights.safetensors").write_bytes(b"\x80\x04 pickled? never")
+    with pytest.raises(CheckpointError, match="not a valid safetensors file"):
+        load_checkpoint(tmp_path)
+
+
+def test_it_rejects_weights_that_do_not_match_the_config(tmp_path, trained):
+    save_checkpoint(trained, tmp_path)
+    meta = json.loads((tmp_path / "model.json").read_text())
+    meta["config"]["latent_dim"] = 9
+    (tmp_path / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="do not match"):
+        load_checkpoint(tmp_path)

@@ -1,0 +1,110 @@
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from scoring.cli import main, parse_time, parse_video_arg
+from scoring.pipeline import TrainingOptions, load_checkpoint
+from tests.synthetic import write_video
+
+FIELD_S, STUDIO_S = 4.0, 3.0
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """The CI and dev machines have 2 shared cores; one torch thread avoids oversubscription stalls."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def two_scene_video(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("videos") / "match.mp4"
+    write_video(path, [("field", FIELD_S), ("studio", STUDIO_S)], fps=10)
+    return path
+
+
+@pytest.fixture(scope="module")
+def field_model(two_scene_video, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("models") / "field"
+    # a smaller input than the default keeps the suite fast; the default size is exercised by the benchmark
+    args = ["train", "--out", str(out), "--epochs", "6", "--height", "36", "--width", "64"]
+    code = main([*args, f"{two_scene_video}@0-{FIELD_S}"])
+    assert code == 0
+    return out
+
+
+def test_train_writes_a_loadable_calibrated_model(field_model):
+    trained = load_checkpoint(field_model)
+    assert trained.name == "field"
+    assert trained.threshold > 0
+    assert trained.config == replace(TrainingOptions().model, height=36, width=64)
+    assert trained.metadata["n_frames"] == int(FIELD_S * 10)
+
+
+def test_score_marks_the_untrained_scene_out_in_the_design_json(field_model, two_scene_video, tmp_path):
+    out_json = tmp_path / "scores.json"
+    assert main(["score", "--model", str(field_model), "--json", str(out_json), str(two_scene_video)]) == 0
+    doc = json.loads(out_json.read_text())
+    assert doc["video"] == str(two_scene_video)
+    assert doc["threshold"] > 0
+    times = np.array([f["t"] for f in doc["frames"]])
+    out = np.array([f["out"] for f in doc["frames"]])
+    assert all(isinstance(f["score"], float) for f in doc["frames"])
+    assert out[times >= FIELD_S + 0.5].all()
+    assert not out[times < FIELD_S - 0.5].any()
+    labels = [s["label"] for s in doc["segments"]]
+    assert labels == ["in", "out"]
+    boundary = doc["segments"][1]["start_s"]
+    assert abs(boundary - FIELD_S) <= 0.5
+    assert {"start_s", "end_s", "label", "mean_score"} <= set(doc["segments"][0])
+
+
+def test_heatmap_writes_a_png(field_model, two_scene_video, tmp_path):
+    png = tmp_path / "heat.png"
+    assert (
+        main(["heatmap", "--model", str(field_model), "--out", str(png), "--t", "5", str(two_scene_video)])
+        == 0
+    )
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    occ = tmp_path / "occ.png"
+    args = ["heatmap", "--model", str(field_model), "--out", str(occ), "--occlusion", str(two_scene_video)]
+    assert main(args) == 0
+    assert occ.stat().st_size > 0
+
+
+def test_bad_input_exits_non_zero_with_one_line(tmp_path, capsys):
+    not_video = tmp_path / "notes.mp4"
+    not_video.write_text("hello")
+    assert main(["train", "--out", str(tmp_path / "m"), str(not_video)]) == 2
+    assert main(["score", "--model", str(tmp_path), "--json", str(tmp_path / "x.json"), str(not_video)]) == 2
+    assert main(["train", "--out", str(tmp_path / "m"), str(tmp_path / "missing.mp4")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("error: ") for line in err)
+
+
+def test_the_module_runs_as_a_program(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "scoring", "score", "--model", str(tmp_path), "--json", "x.json", "nope.mp4"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ")
+
+
+def test_video_ranges_and_times_parse(tmp_path):
+    video = tmp_path / "a.mp4"
+    video.write_bytes(b"x")
+    assert parse_video_arg(f"{video}@1.5-00:00:03") == (video, 1.5, 3.0)
+    assert parse_video_arg(f"{video}@-2") == (video, None, 2.0)
+    assert parse_video_arg(str(video)) == (video, None, None)
+    assert parse_time("01:02.5") == 62.5

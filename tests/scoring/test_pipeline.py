@@ -1,0 +1,93 @@
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from scoring.calibration import calibrate
+from scoring.model import ConvVAE, VAEConfig
+from scoring.pipeline import (
+    CalibrationOptions,
+    ClipFrames,
+    TrainedCategory,
+    TrainingCancelled,
+    TrainingOptions,
+    score_frames,
+    train_category,
+)
+from scoring.segments import TemporalParams
+from scoring.training import TrainConfig
+
+TINY = VAEConfig(height=16, width=16, latent_dim=4, base_channels=4, max_channels=8, error_quantile=0.2)
+RAW = TemporalParams(window_s=0, low=1.0, high=1.0, min_segment_s=0, snap_to_cuts_s=0)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def clip(colour: int, n: int = 40, seed: int = 0) -> ClipFrames:
+    rng = np.random.default_rng(seed)
+    frames = np.zeros((n, 16, 16, 3), dtype=np.uint8)
+    frames[..., colour] = 180
+    frames = np.clip(frames + rng.integers(0, 25, frames.shape), 0, 255).astype(np.uint8)
+    return ClipFrames(frames, np.arange(n) / 10.0, f"colour{colour}")
+
+
+def options(**calibration) -> TrainingOptions:
+    train = TrainConfig(epochs=3, batch_size=16, min_epoch_frames=0, val_block_s=1.0)
+    cal = CalibrationOptions(fold_epochs=2, **calibration)
+    return TrainingOptions(
+        model=dataclasses.replace(TINY, normalise_pixels=True), train=train, calibration=cal
+    )
+
+
+def test_two_clips_are_calibrated_by_leaving_each_one_out():
+    folds = set()
+
+    def on_progress(epoch, step, metrics):
+        folds.add(metrics["fold"])
+        assert 0.0 <= metrics["progress"] <= 1.0
+
+    trained = train_category("green", [clip(1), clip(1, seed=1)], [clip(2)], options(), on_progress)
+    assert folds == {0.0, 1.0, 2.0}
+    assert trained.threshold > 0
+    assert len(trained.calibration.held_out_losses) == 80  # every frame of both clips, each held out once
+    assert trained.calibration.auroc is not None
+    assert not torch.equal(trained.model.error_scale, torch.ones(16, 16))
+    assert trained.metadata["n_frames"] == 80
+
+
+def test_a_callback_cancels_training_category():
+    with pytest.raises(TrainingCancelled):
+        train_category("green", [clip(1)], options=options(holdout="blocks"), on_progress=lambda *a: True)
+
+
+def test_the_lowest_normalised_score_wins_and_all_above_one_is_unknown():
+    torch.manual_seed(0)
+    model = ConvVAE(TINY).eval()
+    frames = clip(1)
+    cal = calibrate(np.ones(10))
+
+    def category(name: str, threshold: float) -> TrainedCategory:
+        return TrainedCategory(name, model, dataclasses.replace(cal, threshold=threshold))
+
+    result = score_frames(frames, [category("strict", 1e-6), category("loose", 1e3)], RAW)
+    assert result.categories == ["strict", "loose"]
+    assert result.scores.shape == (2, 40)
+    assert set(result.labels) == {"loose"}
+    assert not result.out.any()
+    assert [s.label for s in result.segments] == ["in"]
+    nowhere = score_frames(frames, [category("strict", 1e-6)], RAW)
+    assert set(nowhere.labels) == {"unknown"}
+    assert nowhere.out.all()
+
+
+def test_training_options_round_trip_through_a_dict():
+    opts = options(percentile=97.5)
+    assert TrainingOptions.from_dict(opts.to_dict()) == opts
+    assert TrainingOptions.from_dict({}) == TrainingOptions()

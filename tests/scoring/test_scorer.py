@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+import torch
+
+from scoring.model import ConvVAE, VAEConfig
+from scoring.scorer import (
+    UNKNOWN,
+    CategoryModel,
+    assign_labels,
+    error_from_recon,
+    error_maps,
+    frame_errors,
+    normalised_scores,
+    resize_frames,
+)
+
+CONFIG = VAEConfig(height=16, width=32, latent_dim=4, base_channels=4, max_channels=8)
+
+
+@pytest.fixture
+def model() -> ConvVAE:
+    torch.manual_seed(0)
+    return ConvVAE(CONFIG).eval()
+
+
+@pytest.fixture
+def frames() -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 256, (10, 16, 32, 3), dtype=np.uint8)
+
+
+def test_error_is_the_mean_or_a_quantile_of_per_pixel_errors():
+    x = torch.zeros(1, 3, 4, 4)
+    recon = torch.zeros(1, 3, 4, 4)
+    recon[0, :, 0, :] = 1.0  # one row of 4 wrong pixels out of 16
+    assert error_from_recon(x, recon).item() == pytest.approx(4 / 16)
+    assert error_from_recon(x, recon, quantile=0.5).item() == 0.0  # most of the frame is right
+    assert error_from_recon(x, recon, quantile=1.0).item() == 1.0
+    assert error_from_recon(x, recon, pool=2).item() == pytest.approx(4 / 16)
+
+
+def test_frame_errors_are_batched_and_do_not_depend_on_the_batch_size(model, frames):
+    a = frame_errors(model, frames, batch_size=3)
+    b = frame_errors(model, frames, batch_size=512)
+    assert a.shape == (10,)
+    np.testing.assert_allclose(a, b, rtol=1e-5)
+
+
+def test_frames_of_another_size_are_resized_to_the_model_input(model, frames):
+    big = np.repeat(np.repeat(frames, 2, axis=1), 2, axis=2)  # (10, 32, 64, 3)
+    assert resize_frames(big, 16, 32).shape == (10, 16, 32, 3)
+    np.testing.assert_allclose(frame_errors(model, big), frame_errors(model, frames), rtol=1e-4)
+
+
+def test_error_maps_have_the_model_input_size(model, frames):
+    maps = error_maps(model, frames[:2])
+    assert maps.shape == (2, 16, 32)
+    assert (maps >= 0).all()
+
+
+def test_scores_are_errors_divided_by_each_threshold(model, frames):
+    cats = [CategoryModel("a", model, 0.5), CategoryModel("b", model, 2.0)]
+    errors, scores = normalised_scores(cats, frames)
+    np.testing.assert_allclose(scores[0], errors[0] / 0.5)
+    np.testing.assert_allclose(scores[1], errors[1] / 2.0)
+
+
+def test_lowest_normalised_score_wins_and_all_above_one_is_unknown():
+    scores = np.array([[0.5, 1.5, 3.0, 0.9], [0.7, 0.8, 2.0, 1.0]])
+    assert assign_labels(scores, ["soccer", "studio"]) == ["soccer", "studio", UNKNOWN, "soccer"]

@@ -1,0 +1,88 @@
+"""Probing uploaded files in-process: facts, poster and strip of a video; a clear reason for each bad file."""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from tests.synthetic import write_not_a_video, write_truncated_video, write_video
+from webapp.models import Job, Video
+from workers.jobs import InputError
+from workers.probing import probe_video_work, recognised_container, unreadable_reason
+
+pytestmark = pytest.mark.django_db
+
+
+def no_report(*args, **kwargs):
+    return None
+
+
+def write_undecodable_video(path: Path) -> None:
+    """An MJPG .avi whose every JPEG frame is wiped: the container opens, no frame decodes."""
+    write_video(path, [("field", 1.0)], fps=10, codec="MJPG")
+    data = bytearray(path.read_bytes())
+    starts = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xD8]
+    for start in starts:
+        data[start : start + 300] = bytes(300)
+    path.write_bytes(bytes(data))
+
+
+def video_from(owner, tmp_path: Path, name: str, make) -> tuple[Video, Job]:
+    source = tmp_path / name
+    make(source)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    video = Video.create_from_file(owner, source, name, digest)
+    job = video.start_probe(enqueue=False)
+    return video, job
+
+
+def test_a_good_video_becomes_ready_with_its_facts_poster_and_strip(owner, tmp_path):
+    video, job = video_from(
+        owner, tmp_path, "match.mp4", lambda p: write_video(p, [("field", 2.0), ("studio", 1.0)], fps=10)
+    )
+    result = probe_video_work(job, no_report)
+    video.refresh_from_db()
+    assert video.status == "ready" and video.error == ""
+    assert video.frame_count == 30 and video.fps == pytest.approx(10, rel=0.01)
+    assert video.duration_s == pytest.approx(3.0, abs=0.11)
+    assert (video.width, video.height) == (96, 64) and video.codec.lower() in {"mp4v", "fmp4"}
+    assert (video.directory / "poster.jpg").stat().st_size > 0
+    assert (video.directory / "strip.jpg").stat().st_size > 0
+    assert result["video_id"] == video.pk and result["frame_count"] == 30
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "reason"),
+    [
+        ("empty.mp4", lambda p: p.write_bytes(b""), "The file is empty"),
+        ("list.mp4", write_not_a_video, "Not a video"),
+        ("cut.mp4", write_truncated_video, "truncated or damaged"),
+        ("broken.avi", write_undecodable_video, "No frame of this AVI file could be decoded"),
+    ],
+)
+def test_a_bad_file_ends_failed_with_its_reason(owner, tmp_path, name, make, reason):
+    video, job = video_from(owner, tmp_path, name, make)
+    with pytest.raises(InputError, match=reason):
+        probe_video_work(job, no_report)
+    video.refresh_from_db()
+    assert video.status == "failed" and reason in video.error
+    assert str(tmp_path) not in video.error and str(video.directory) not in video.error
+
+
+def test_a_deleted_video_fails_the_job_clearly(owner, tmp_path):
+    video, job = video_from(owner, tmp_path, "gone.mp4", lambda p: write_video(p, [("field", 1.0)]))
+    video.delete()
+    job.refresh_from_db()
+    job.params = {"video_id": 123456}
+    with pytest.raises(InputError, match="deleted"):
+        probe_video_work(job, no_report)
+
+
+def test_containers_are_recognised_by_their_first_bytes(tmp_path):
+    mp4 = tmp_path / "a.bin"
+    write_video(mp4.with_suffix(".mp4"), [("field", 0.5)])
+    assert recognised_container(mp4.with_suffix(".mp4")) == "MP4/QuickTime"
+    text = tmp_path / "b.mp4"
+    write_not_a_video(text)
+    assert recognised_container(text) is None
+    assert "missing" in unreadable_reason(tmp_path / "nothing.mp4", "")

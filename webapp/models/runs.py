@@ -1,0 +1,226 @@
+"""Scoring runs (a video scored against model versions) and their segments.
+
+Per-frame arrays live in ``MEDIA_ROOT/runs/<run>/scores.npz``; segments are rows. A retried job replaces its
+run's file and rows, never duplicates them.
+"""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from webapp.models.training import FrameSet, TrainedModel, enqueue_after, model_input_size
+from webapp.models.videos import media_path
+
+
+class ScoringRunQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ScoringRunQuerySet":
+        return self if user.is_staff else self.filter(owner=user)
+
+
+class ScoringRun(models.Model):
+    """One video scored against one or more model versions; per-frame arrays in a file, segments as rows."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    video = models.ForeignKey("webapp.Video", on_delete=models.CASCADE, related_name="scoring_runs")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scoring_runs")
+    trained_models = models.ManyToManyField(TrainedModel, related_name="scoring_runs")
+    model_versions = models.JSONField(default=list, blank=True)  # TrainedModel.snapshot() of each, in order
+    temporal_params = models.JSONField(default=dict, blank=True)  # scoring.segments.TemporalParams fields
+    sampling = models.JSONField(default=dict, blank=True)  # {"fps", "height", "width"}
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    error = models.TextField(blank=True)
+    arrays_path = models.CharField(max_length=255, blank=True)  # relative to MEDIA_ROOT
+    n_frames = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)  # out_fraction, out_duration_s, per-category stats
+    job = models.ForeignKey(
+        "webapp.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="scoring_runs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScoringRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="run_owner_created")]
+
+    def __str__(self) -> str:
+        return f"Run #{self.pk} of video {self.video_id}"
+
+    @property
+    def directory_relative(self) -> str:
+        return f"runs/{self.pk}"
+
+    @property
+    def directory(self) -> Path:
+        return media_path(self.directory_relative)
+
+    @property
+    def category_names(self) -> list[str]:
+        return [m["category"] for m in self.model_versions]
+
+    def is_visible_to(self, user) -> bool:
+        return user.is_authenticated and (user.is_staff or self.owner_id == user.pk)
+
+    @classmethod
+    def start(cls, video, trained_models, requested_by, temporal_params: dict, fps: float, enqueue=True):
+        """Queue a scoring run of ``video`` against ``trained_models`` (ready versions) and its gpu job."""
+        from scoring.frames import SamplingSpec
+        from webapp.models.jobs import Job
+
+        trained_models = list(trained_models)
+        sizes = [model_input_size(m.config) for m in trained_models]
+        sampling = {"fps": fps, "height": max(h for h, _ in sizes), "width": max(w for _, w in sizes)}
+        names = ", ".join(m.category.name for m in trained_models)
+        with transaction.atomic():
+            run = cls.objects.create(
+                video=video, owner=requested_by, temporal_params=temporal_params, sampling=sampling,
+                model_versions=[m.snapshot() for m in trained_models],
+            )  # fmt: skip
+            run.trained_models.set(trained_models)
+            job = Job.objects.create(
+                kind=Job.Kind.SCORE, owner=requested_by, video=video, queue="gpu", stage="Queued",
+                title=f"Score {video.title} ({names})"[:200],
+                params={"run_id": run.pk, "page_url": reverse("run_detail", args=[run.pk])},
+            )  # fmt: skip
+            cls.objects.filter(pk=run.pk).update(job=job)
+            run.job = job
+            if enqueue:
+                spec = SamplingSpec(fps, sampling["height"], sampling["width"])
+                enqueue_after(FrameSet.extraction_jobs([video], spec, requested_by), job)
+        return run
+
+    @property
+    def display_status(self) -> str:
+        """A run whose job ended without it (worker killed, cancelled) shows as failed, not "running"."""
+        unfinished = self.status in (self.Status.QUEUED, self.Status.RUNNING)
+        if unfinished and self.job is not None and self.job.status in ("failed", "cancelled"):
+            return self.Status.FAILED
+        return self.status
+
+    def mark_running(self) -> None:
+        ScoringRun.objects.filter(pk=self.pk).update(status=self.Status.RUNNING, error="")
+        self.status = self.Status.RUNNING
+
+    def mark_failed(self, reason: str) -> None:
+        fields = {"status": self.Status.FAILED, "error": reason[:2000], "finished_at": timezone.now()}
+        ScoringRun.objects.filter(pk=self.pk).exclude(status=self.Status.SUCCEEDED).update(**fields)
+
+    def save_result(self, result) -> None:
+        """Store a ``scoring.scorer.ScoreResult``: arrays to ``scores.npz``, segments replace earlier ones."""
+        relative = f"{self.directory_relative}/scores.npz"
+        write_arrays(media_path(relative), result)
+        segments = [
+            Segment(
+                run=self, index=k, start_s=s.start_s, end_s=s.end_s, label=s.label,
+                mean_score=s.mean_score, category=dominant_label(result, s),
+            )
+            for k, s in enumerate(result.segments)
+        ]  # fmt: skip
+        with transaction.atomic():
+            Segment.objects.filter(run=self).delete()  # a retried job replaces its rows, never duplicates
+            Segment.objects.bulk_create(segments)
+            fields = {
+                "status": self.Status.SUCCEEDED, "error": "", "arrays_path": relative,
+                "n_frames": len(result.timestamps_s), "summary": summarise(result),
+                "finished_at": timezone.now(),
+            }  # fmt: skip
+            ScoringRun.objects.filter(pk=self.pk).update(**fields)
+        self.refresh_from_db()
+
+    def load_arrays(self) -> dict[str, np.ndarray]:
+        """The per-frame arrays written by ``save_result`` (never unpickles)."""
+        with np.load(media_path(self.arrays_path), allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+
+    def delete_files(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def write_arrays(path: Path, result) -> None:
+    """scores.npz: timestamps_s (N,), categories (K,), thresholds (K,), errors/scores (K, N), smoothed (N,),
+    out (N,) bool and labels (N,) as strings. Written to a temporary file and renamed: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("wb") as handle:
+        np.savez_compressed(
+            handle, timestamps_s=result.timestamps_s, categories=np.asarray(result.categories, dtype=str),
+            thresholds=result.thresholds, errors=result.errors, scores=result.scores,
+            smoothed=result.smoothed, out=result.out, labels=np.asarray(result.labels, dtype=str),
+        )  # fmt: skip
+    tmp.replace(path)
+
+
+def dominant_label(result, segment) -> str:
+    """The most frequent per-frame label (a category name or "unknown") inside a segment."""
+    times = result.timestamps_s
+    inside = (times >= segment.start_s) & (times < segment.end_s)
+    labels = np.asarray(result.labels, dtype=str)[inside]
+    if len(labels) == 0:
+        return ""
+    values, counts = np.unique(labels, return_counts=True)
+    return str(values[int(np.argmax(counts))])
+
+
+def summarise(result) -> dict:
+    times = np.asarray(result.timestamps_s, dtype=np.float64)
+    out_s = sum(s.end_s - s.start_s for s in result.segments if s.label == "out")
+    total_s = (result.segments[-1].end_s - result.segments[0].start_s) if result.segments else 0.0
+    per_category = {
+        name: {
+            "mean_score": float(np.mean(result.scores[k])) if len(times) else None,
+            "accepted_fraction": float(np.mean(result.scores[k] <= 1.0)) if len(times) else None,
+        }
+        for k, name in enumerate(result.categories)
+    }
+    return {
+        "frames": len(times), "duration_s": total_s, "out_duration_s": out_s,
+        "out_fraction": out_s / total_s if total_s else 0.0, "out_frames": int(np.sum(result.out)),
+        "segments": len(result.segments), "out_segments": sum(1 for s in result.segments if s.label == "out"),
+        "categories": per_category,
+    }  # fmt: skip
+
+
+class Segment(models.Model):
+    """A contiguous stretch of a scored video that is "in" (some category) or "out" (none)."""
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="segments")
+    index = models.PositiveIntegerField()
+    start_s = models.FloatField()
+    end_s = models.FloatField()
+    label = models.CharField(max_length=16)  # "in" | "out"
+    category = models.CharField(max_length=100, blank=True)  # most frequent frame label in the segment
+    mean_score = models.FloatField()
+
+    class Meta:
+        ordering = ["run_id", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="segment_unique_run_index")]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.start_s:.3f}-{self.end_s:.3f}"
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    @property
+    def start_tc(self) -> str:
+        from scoring.segments import format_timecode
+
+        return format_timecode(self.start_s)
+
+    @property
+    def end_tc(self) -> str:
+        from scoring.segments import format_timecode
+
+        return format_timecode(self.end_s)

@@ -1,0 +1,286 @@
+"""Videos and the helpers that keep their files safe (paths from ids only, display-only client names).
+
+Files live under ``MEDIA_ROOT`` at paths built from row ids only (never from client-supplied names):
+``videos/<id>/original.<ext>``, ``videos/<id>/poster.jpg``, ``videos/<id>/strip.jpg``, derived frames under
+``frames/<id>/`` and unfinished uploads under ``uploads/<uuid>.part``.
+"""
+
+import hashlib
+import re
+import shutil
+import unicodedata
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django.utils import timezone
+
+HASH_BLOCK_BYTES = 1024 * 1024
+VIDEO_EXTENSIONS = frozenset(
+    {
+        "mp4",
+        "m4v",
+        "mov",
+        "mkv",
+        "webm",
+        "avi",
+        "mpg",
+        "mpeg",
+        "ts",
+        "mts",
+        "m2ts",
+        "wmv",
+        "flv",
+        "ogv",
+        "3gp",
+    }
+)
+CONTENT_TYPES = {
+    "mp4": "video/mp4", "m4v": "video/mp4", "mov": "video/quicktime", "mkv": "video/x-matroska",
+    "webm": "video/webm", "avi": "video/x-msvideo", "mpg": "video/mpeg", "mpeg": "video/mpeg",
+    "ts": "video/mp2t", "mts": "video/mp2t", "m2ts": "video/mp2t", "ogv": "video/ogg", "3gp": "video/3gpp",
+    "wmv": "video/x-ms-wmv", "flv": "video/x-flv",
+}  # fmt: skip
+
+
+def media_path(relative: str) -> Path:
+    """Absolute path of a file under MEDIA_ROOT; refuses anything that would resolve outside it."""
+    root = Path(settings.MEDIA_ROOT).resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents and path != root:
+        raise ValueError(f"{relative!r} is outside MEDIA_ROOT")
+    return path
+
+
+def safe_display_name(name: str, max_length: int = 200) -> str:
+    """A client file name reduced to its last component, printable characters only; used for display only."""
+    name = unicodedata.normalize("NFC", str(name)).replace("\\", "/").split("/")[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip().strip(".")
+    return name[:max_length] or "untitled"
+
+
+def safe_extension(name: str) -> str:
+    """Lower-case extension of ``name`` made of [a-z0-9] only (at most 8 characters), or ``bin``."""
+    suffix = Path(safe_display_name(name)).suffix.lower().lstrip(".")
+    return suffix if re.fullmatch(r"[a-z0-9]{1,8}", suffix) else "bin"
+
+
+def title_from_name(name: str) -> str:
+    display = safe_display_name(name)
+    stem = Path(display).stem if "." in display else display
+    return stem[:200] or "untitled"
+
+
+def sha256_of_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(HASH_BLOCK_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def format_bytes(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(size) < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size} B"
+
+
+def format_timecode(seconds: float | None) -> str:
+    """HH:MM:SS.mmm (MM:SS.mmm below an hour)."""
+    if seconds is None:
+        return ""
+    millis = round(max(seconds, 0.0) * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, ms = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}" if hours else f"{minutes:02d}:{secs:02d}.{ms:03d}"
+
+
+# --- videos -------------------------------------------------------------------------------------------------
+
+
+class VideoQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "VideoQuerySet":
+        return self if user.is_staff else self.filter(owner=user)
+
+    def search(self, text: str) -> "VideoQuerySet":
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(models.Q(title__icontains=text) | models.Q(original_name__icontains=text))
+
+    def with_latest_probe_job(self) -> "VideoQuerySet":
+        from webapp.models.jobs import Job
+
+        latest = Job.objects.filter(video=models.OuterRef("pk"), kind=Job.Kind.PROBE_VIDEO).order_by("-pk")
+        return self.annotate(probe_job_id=models.Subquery(latest.values("pk")[:1]))
+
+
+class Video(models.Model):
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded"
+        PROCESSING = "processing"
+        READY = "ready"
+        FAILED = "failed"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos")
+    title = models.CharField(max_length=200)
+    original_name = models.CharField(max_length=255, blank=True)
+    extension = models.CharField(max_length=8, default="bin")
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size_bytes = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)
+    error = models.TextField(blank=True)
+    duration_s = models.FloatField(null=True, blank=True)
+    fps = models.FloatField(null=True, blank=True)
+    frame_count = models.PositiveIntegerField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    codec = models.CharField(max_length=16, blank=True)
+    rotation_deg = models.SmallIntegerField(default=0)
+    poster_path = models.CharField(max_length=255, blank=True)
+    strip_path = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    probed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = VideoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="video_owner_created"),
+            models.Index(fields=["owner", "title"], name="video_owner_title"),
+            models.Index(fields=["owner", "duration_s"], name="video_owner_duration"),
+            models.Index(fields=["owner", "size_bytes"], name="video_owner_size"),
+            models.Index(fields=["owner", "sha256"], name="video_owner_sha256"),
+            models.Index(fields=["-created_at"], name="video_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (#{self.pk})"
+
+    # --- files --------------------------------------------------------------------------------------------
+
+    @property
+    def directory_relative(self) -> str:
+        return f"videos/{self.pk}"
+
+    @property
+    def directory(self) -> Path:
+        return media_path(self.directory_relative)
+
+    @property
+    def original_relative(self) -> str:
+        return f"{self.directory_relative}/original.{self.extension}"
+
+    @property
+    def original_path(self) -> Path:
+        return media_path(self.original_relative)
+
+    @property
+    def frames_directory(self) -> Path:
+        return media_path(f"frames/{self.pk}")
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES.get(self.extension, "application/octet-stream")
+
+    @property
+    def file_directories(self) -> tuple[Path, Path]:
+        """Folders holding this video's files: the original with poster and strip, and derived frames."""
+        return self.directory, self.frames_directory
+
+    # --- facts --------------------------------------------------------------------------------------------
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.READY, self.Status.FAILED)
+
+    @property
+    def resolution(self) -> str:
+        return f"{self.width}×{self.height}" if self.width and self.height else ""
+
+    def is_visible_to(self, user) -> bool:
+        return user.is_authenticated and (user.is_staff or self.owner_id == user.pk)
+
+    def clamp_time(self, t_s: float) -> float:
+        return min(max(t_s, 0.0), self.duration_s or 0.0)
+
+    # --- state changes ------------------------------------------------------------------------------------
+
+    def start_probe(self, requested_by=None, enqueue: bool = True):
+        """Create a probe job (cpu queue) for this video and queue it unless ``enqueue`` is False."""
+        from webapp.models.jobs import Job
+
+        Video.objects.filter(pk=self.pk).update(status=self.Status.UPLOADED, error="")
+        self.status, self.error = self.Status.UPLOADED, ""
+        job = Job.objects.create(
+            kind=Job.Kind.PROBE_VIDEO, owner=requested_by or self.owner, video=self, queue="cpu",
+            title=f"Probe {self.title}"[:200], stage="Queued", params={"video_id": self.pk},
+        )  # fmt: skip
+        if enqueue:
+            job.enqueue()
+        return job
+
+    def rename(self, title: str) -> None:
+        """Set the display title (the file on disk keeps its id-based name)."""
+        title = " ".join(str(title).split())[:200]
+        if not title:
+            raise ValueError("A video needs a title.")
+        self.title = title
+        self.save(update_fields=["title"])
+
+    def mark_processing(self) -> None:
+        Video.objects.filter(pk=self.pk).update(status=self.Status.PROCESSING, error="")
+        self.status, self.error = self.Status.PROCESSING, ""
+
+    def mark_failed(self, reason: str) -> None:
+        fields = {"status": self.Status.FAILED, "error": reason[:2000], "probed_at": timezone.now()}
+        Video.objects.filter(pk=self.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    def mark_ready(self, info, poster_path: str, strip_path: str) -> None:
+        """Store the facts of a successful probe (``info`` is a scoring.frames.VideoInfo)."""
+        fields = {
+            "status": self.Status.READY, "error": "", "duration_s": float(info.duration_s),
+            "fps": float(info.fps), "frame_count": int(info.frame_count), "width": int(info.width),
+            "height": int(info.height), "codec": str(info.codec)[:16], "rotation_deg": int(info.rotation_deg),
+            "poster_path": poster_path, "strip_path": strip_path, "probed_at": timezone.now(),
+        }  # fmt: skip
+        Video.objects.filter(pk=self.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    @classmethod
+    def create_from_file(cls, owner, source: Path, name: str, sha256: str, move: bool = True) -> "Video":
+        """Create the row and put ``source`` at the original path (moved, or copied when move=False)."""
+        video = cls.objects.create(
+            owner=owner, title=title_from_name(name), original_name=safe_display_name(name, 255),
+            extension=safe_extension(name), sha256=sha256, size_bytes=source.stat().st_size,
+        )  # fmt: skip
+        video.directory.mkdir(parents=True, exist_ok=True)
+        if move:
+            shutil.move(source, video.original_path)
+        else:
+            shutil.copyfile(source, video.original_path)
+        return video
+
+    @classmethod
+    def duplicate_of(cls, owner, sha256: str) -> "Video | None":
+        return cls.objects.filter(owner=owner, sha256=sha256).order_by("pk").first()
+
+
+@receiver(post_delete, sender=Video)
+def remove_video_files(sender, instance: Video, **kwargs) -> None:
+    """However a video row goes (page, admin, a deleted user's cascade), its files follow after the commit."""
+    directories = instance.file_directories  # computed now: the instance loses its pk after deletion
+    transaction.on_commit(lambda: [shutil.rmtree(folder, ignore_errors=True) for folder in directories])

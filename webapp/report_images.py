@@ -1,0 +1,158 @@
+"""Images for the reports, computed on demand from a run's (or a model's) network and cached as PNG files.
+
+A clicked frame of a run gets three pictures: the frame itself, the model's reconstruction of it, and the
+per-pixel error over the frame; an occlusion-sensitivity map is a job (``workers/report_tasks.py``) because it
+scores hundreds of occluded copies. Files live under ``MEDIA_ROOT/runs/<run>/heatmaps/``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from scoring.heatmaps import encode_png, error_heatmap_png, occlusion_heatmap_png
+from scoring.scorer import error_maps, frame_errors, resize_frames
+
+DISPLAY_WIDTH = 480  # frames are shown side by side; no need for full resolution
+KINDS = ("frame", "recon", "error", "occlusion")
+
+
+def heatmap_path(run, index: int, model_index: int, kind: str) -> Path:
+    if kind not in KINDS:
+        raise ValueError(f"unknown image kind {kind!r}")
+    return run.directory / "heatmaps" / f"{int(index)}-m{int(model_index)}-{kind}.png"
+
+
+def write_atomic(path: Path, payload: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(payload)
+    tmp.replace(path)
+    return path
+
+
+def display_frame(video, t_s: float) -> np.ndarray:
+    """The frame shown at ``t_s``, at most DISPLAY_WIDTH wide, RGB (H, W, 3)."""
+    from scoring.frames import read_frame_at
+
+    return read_frame_at(video.original_path, t_s, max_width=DISPLAY_WIDTH)
+
+
+def model_input(frameset_frames: np.ndarray | None, index: int, full: np.ndarray, config) -> np.ndarray:
+    """The frame the scorer saw (from the run's frame set when it is still there), at the model's size."""
+    source = full[None] if frameset_frames is None else np.asarray(frameset_frames[index : index + 1])
+    return resize_frames(source, config.height, config.width)  # (1, h, w, 3)
+
+
+@torch.inference_mode()
+def reconstruct(model, small: np.ndarray) -> np.ndarray:
+    """uint8 (B, h, w, 3) -> the decoder mean at z = mu, uint8 (B, h, w, 3)."""
+    x = torch.from_numpy(np.ascontiguousarray(small)).permute(0, 3, 1, 2).float().div(255.0)  # (B, 3, h, w)
+    recon = model.decode(model.encode(x)[0])  # (B, 3, h, w) in [0, 1]
+    return (recon.permute(0, 2, 3, 1).clamp(0, 1).mul(255).round().byte()).numpy()
+
+
+def upscale(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def render_frame_set(run, trained, frameset_frames, index: int, t_s: float, model_index: int) -> dict:
+    """Write frame, reconstruction and error PNGs of one frame (skipping those already cached)."""
+    paths = {kind: heatmap_path(run, index, model_index, kind) for kind in ("frame", "recon", "error")}
+    if all(p.is_file() for p in paths.values()):
+        return paths
+    full = display_frame(run.video, t_s)
+    small = model_input(frameset_frames, index, full, trained.config)
+    h, w = full.shape[:2]
+    write_atomic(paths["frame"], encode_png(full))
+    write_atomic(paths["recon"], encode_png(upscale(reconstruct(trained.model, small)[0], w, h)))
+    write_atomic(paths["error"], error_heatmap_png(full, error_maps(trained.model, small)[0]))
+    return paths
+
+
+def render_occlusion(run, trained, frameset_frames, index: int, t_s: float, model_index: int, report=None):
+    """Occlusion sensitivity (Zeiler & Fergus 2014) of one frame as a PNG; ``report(fraction)`` per batch."""
+    full = display_frame(run.video, t_s)
+    small = model_input(frameset_frames, index, full, trained.config)[0]
+    calls = [0]
+    total = max(1, occlusion_batches(small.shape[0], small.shape[1]))
+
+    def score_batch(batch: np.ndarray) -> np.ndarray:
+        calls[0] += 1
+        if report is not None:
+            report(min(calls[0] / (total + 1), 1.0))
+        return frame_errors(trained.model, batch) / trained.threshold
+
+    png = occlusion_heatmap_png(full, small, score_batch, batch_size=OCCLUSION_BATCH)
+    return write_atomic(heatmap_path(run, index, model_index, "occlusion"), png)
+
+
+OCCLUSION_BATCH = 32  # occluded copies scored at once: small enough for a progress bar that moves
+OCCLUSION_PATCH, OCCLUSION_STRIDE = 8, 4  # scoring.heatmaps.occlusion_map defaults
+
+
+def occlusion_batches(height: int, width: int) -> int:
+    """How many ``score_batch`` calls the occlusion map makes after the unoccluded one."""
+
+    def positions(size: int) -> int:
+        last = max(size - OCCLUSION_PATCH, 0)
+        return len(set(range(0, last + 1, OCCLUSION_STRIDE)) | {last})
+
+    return -(-positions(height) * positions(width) // OCCLUSION_BATCH)
+
+
+# --- image grids for the model report -----------------------------------------------------------------------
+
+
+def tile(images: np.ndarray, columns: int, gap: int = 2) -> np.ndarray:
+    """uint8 (N, h, w, 3) -> one (rows * (h + gap), columns * (w + gap), 3) picture, white gaps."""
+    n, h, w, _ = images.shape
+    rows = max(1, -(-n // columns))
+    sheet = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap, 3), 255, dtype=np.uint8)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        sheet[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = image
+    return sheet
+
+
+def enlarge(sheet: np.ndarray, tile_width: int, target_width: int = 160) -> np.ndarray:
+    """Blow small model-size tiles up (nearest neighbour, so pixels stay honest) to about ``target_width``."""
+    factor = max(1, min(4, round(target_width / max(tile_width, 1))))
+    return cv2.resize(sheet, None, fx=factor, fy=factor, interpolation=cv2.INTER_NEAREST)
+
+
+def pairs_grid(frames: np.ndarray, model, columns: int = 8) -> bytes:
+    """Inputs on odd rows, their reconstructions right below, ``columns`` pairs per row band."""
+    recon = reconstruct(model, frames)
+    bands = []
+    for start in range(0, len(frames), columns):
+        chunk = slice(start, start + columns)
+        pad = columns - len(frames[chunk])
+        block = np.concatenate([frames[chunk], np.full((pad, *frames.shape[1:]), 255, np.uint8)])
+        rblock = np.concatenate([recon[chunk], np.full((pad, *frames.shape[1:]), 255, np.uint8)])
+        bands.append(tile(np.concatenate([block, rblock]), columns))
+    gap = np.full((6, bands[0].shape[1], 3), 255, dtype=np.uint8)
+    sheet = np.concatenate([x for band in bands for x in (band, gap)][:-1])
+    return encode_png(enlarge(sheet, frames.shape[2]))
+
+
+@torch.inference_mode()
+def prior_samples(model, count: int = 16, seed: int = 0) -> np.ndarray:
+    """Decoder means of z ~ N(0, I): what the model thinks the category looks like. uint8 (count, h, w, 3)."""
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(count, model.config.latent_dim, generator=gen)  # (count, latent)
+    return model.decode(z).permute(0, 2, 3, 1).mul(255).round().byte().numpy()
+
+
+@torch.inference_mode()
+def interpolation(model, first: np.ndarray, last: np.ndarray, steps: int = 10) -> np.ndarray:
+    """Decoder means along the line between the latent means of two frames: uint8 (steps, h, w, 3)."""
+    x = torch.from_numpy(np.stack([first, last])).permute(0, 3, 1, 2).float().div(255.0)
+    mu = model.encode(x)[0]  # (2, latent)
+    weights = torch.linspace(0, 1, steps)[:, None]  # (steps, 1)
+    z = (1 - weights) * mu[0] + weights * mu[1]  # (steps, latent)
+    return model.decode(z).permute(0, 2, 3, 1).mul(255).round().byte().numpy()

@@ -1,0 +1,79 @@
+"""Training pages: start a training (defaults, advanced options folded away), a model version's live page
+(progress bar, stage, ETA and loss curves over the WebSocket), and making a version active."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from webapp import charts
+from webapp.models import Category, TrainedModel
+from webapp.training_forms import TrainForm
+
+
+def visible_category_or_404(request, category_id: int) -> Category:
+    category = get_object_or_404(Category, pk=category_id)
+    if not category.is_visible_to(request.user):
+        raise Http404("No such category.")
+    return category
+
+
+def visible_model_or_404(request, model_id: int) -> TrainedModel:
+    model = get_object_or_404(TrainedModel.objects.select_related("category", "job"), pk=model_id)
+    if not model.is_visible_to(request.user):
+        raise Http404("No such model.")
+    return model
+
+
+@require_http_methods(["GET", "POST"])
+def train_start(request, category_id: int):
+    """GET: the full training form; POST (from here or the category page): queue a new version."""
+    category = visible_category_or_404(request, category_id)
+    form = TrainForm(request.POST if request.method == "POST" else None, category=category)
+    if request.method == "POST" and form.is_valid():
+        model = TrainedModel.start_training(category, request.user, form.config())
+        messages.success(request, f"Training {model.label} queued.")
+        return redirect("model_detail", model_id=model.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "training/start.html", {"category": category, "form": form}, status=status)
+
+
+def model_detail(request, model_id: int):
+    model = visible_model_or_404(request, model_id)
+    epochs = model.curves.get("epochs", [])
+    final = [p for p in epochs if p.get("fold", 0) == 0]
+    context = {
+        "model": model,
+        "job": model.job,
+        "live_epochs": epochs,
+        "curves_json": charts.training_curves(final, model.curves.get("best_epoch")).to_json()
+        if model.is_ready and final
+        else None,
+        "calibration_json": calibration_figure(model),
+        "versions": model.category.models.order_by("-version")[:20],
+    }
+    return render(request, "training/model_detail.html", context)
+
+
+def calibration_figure(model: TrainedModel) -> str | None:
+    losses = model.calibration_losses()
+    if not model.is_ready or not len(losses) or not model.threshold:
+        return None
+    negatives = model.calibration.get("negative_losses")
+    fig = charts.calibration_histogram(losses, model.threshold, negatives)
+    return fig.to_json()
+
+
+@require_POST
+def model_activate(request, model_id: int):
+    model = visible_model_or_404(request, model_id)
+    try:
+        model.activate()
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{model.label} is now the active version of {model.category.name}.")
+    target = request.POST.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect("model_detail", model_id=model.pk)

@@ -1,0 +1,149 @@
+"""Probing an uploaded video: stream facts, a poster and a thumbnail strip, or a clear failure reason."""
+
+import logging
+import uuid
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from webapp.models import Video
+from workers.jobs import InputError
+
+logger = logging.getLogger(__name__)
+
+POSTER_MAX_WIDTH = 480
+STRIP_COUNT = 10
+STRIP_HEIGHT = 72
+JPEG_QUALITY = 85
+
+# Leading bytes of containers we recognise: a file that starts like one but cannot be read is truncated or
+# damaged, anything else is not a video at all.
+CONTAINER_SIGNATURES = (
+    (4, b"ftyp", "MP4/QuickTime"),
+    (4, b"moov", "QuickTime"),
+    (4, b"mdat", "QuickTime"),
+    (4, b"wide", "QuickTime"),
+    (0, b"\x1a\x45\xdf\xa3", "Matroska/WebM"),
+    (0, b"RIFF", "AVI"),
+    (0, b"\x00\x00\x01\xba", "MPEG program stream"),
+    (0, b"FLV", "Flash video"),
+    (0, b"OggS", "Ogg"),
+    (0, b"\x30\x26\xb2\x75", "Windows Media"),
+    (0, b"GIF8", "GIF"),
+)
+
+
+def recognised_container(path: Path) -> str | None:
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    for offset, magic, name in CONTAINER_SIGNATURES:
+        if head[offset : offset + len(magic)] == magic:
+            return name
+    if len(head) >= 1 and head[0] == 0x47 and path.stat().st_size >= 188:
+        with path.open("rb") as handle:
+            handle.seek(188)
+            if handle.read(1) == b"\x47":
+                return "MPEG transport stream"
+    return None
+
+
+def unreadable_reason(path: Path, decoder_message: str) -> str:
+    """The reason shown to the user for a decoder failure: empty, not a video, truncated, undecodable."""
+    if not path.exists():
+        return "The uploaded file is missing from storage."
+    if path.stat().st_size == 0:
+        return "The file is empty (0 bytes)."
+    container = recognised_container(path)
+    if "no frame could be decoded" in decoder_message:
+        kind = f"{container} file" if container else "file"
+        return f"No frame of this {kind} could be decoded: the codec is unsupported or the stream is damaged."
+    if container is None:
+        return "Not a video: the file's content is not a video container this server can read."
+    return (
+        f"The file looks like {container} but cannot be read: it is truncated or damaged "
+        "(an interrupted copy or download?)."
+    )
+
+
+def write_jpeg(image_rgb: np.ndarray, path: Path) -> None:
+    ok, encoded = cv2.imencode(
+        ".jpg", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
+    )
+    if not ok:
+        raise OSError(f"could not encode {path.name}")
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")  # concurrent writers never collide
+    tmp.write_bytes(encoded.tobytes())
+    tmp.replace(path)
+
+
+def make_poster(video: Video, duration_s: float) -> str:
+    from scoring.frames import read_frame_at
+
+    frame = read_frame_at(video.original_path, min(1.0, duration_s * 0.1), max_width=POSTER_MAX_WIDTH)
+    relative = f"{video.directory_relative}/poster.jpg"
+    write_jpeg(frame, video.directory / "poster.jpg")
+    return relative
+
+
+def make_strip(video: Video) -> str:
+    from scoring.frames import thumbnail_strip
+
+    strip = thumbnail_strip(video.original_path, STRIP_COUNT, STRIP_HEIGHT)
+    relative = f"{video.directory_relative}/strip.jpg"
+    write_jpeg(strip, video.directory / "strip.jpg")
+    return relative
+
+
+def load_video(job) -> Video:
+    video_id = job.video_id or job.params.get("video_id")
+    video = Video.objects.filter(pk=video_id).first() if video_id else None
+    if video is None:
+        raise InputError("The video was deleted before it could be processed.")
+    return video
+
+
+def probe_video_work(job, report) -> dict:
+    """The body of probe_video_task: probe, render poster and strip, mark the video ready or failed."""
+    video = load_video(job)
+    video.mark_processing()
+    report(0.05, "Reading the video", force=True)
+    try:
+        info, poster, strip = probe_and_render(video, report)
+    except InputError as exc:
+        video.mark_failed(str(exc))
+        raise
+    except BaseException as exc:
+        video.mark_failed(failure_text(exc))
+        raise
+    video.mark_ready(info, poster, strip)
+    report(1.0, "Ready", force=True)
+    return {
+        "video_id": video.pk, "duration_s": info.duration_s, "fps": info.fps, "frame_count": info.frame_count,
+        "width": info.width, "height": info.height, "codec": info.codec, "rotation_deg": info.rotation_deg,
+    }  # fmt: skip
+
+
+def failure_text(exc: BaseException) -> str:
+    from webapp.models import JobCancelled
+
+    if isinstance(exc, JobCancelled):
+        return "Processing was cancelled; retry it from the video's page."
+    return f"Processing failed unexpectedly ({type(exc).__name__}: {exc})."
+
+
+def probe_and_render(video: Video, report):
+    from scoring.frames import VideoDecodeError, probe_video
+
+    path = video.original_path
+    try:
+        info = probe_video(path)
+        if info.frame_count < 1 or info.duration_s <= 0:
+            raise VideoDecodeError("no frame could be decoded")
+        report(0.6, "Making the poster image")
+        poster = make_poster(video, info.duration_s)
+        report(0.75, "Making the thumbnail strip")
+        strip = make_strip(video)
+    except VideoDecodeError as exc:
+        raise InputError(unreadable_reason(path, str(exc))) from exc
+    return info, poster, strip

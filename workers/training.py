@@ -1,0 +1,189 @@
+"""Training a category's model version as a job: gather clip frames, train, calibrate, save.
+
+Stages (and their share of the progress bar): "Extracting frames" (0-10 %), "Training" and "Calibrating"
+(10-95 %, epochs of the final model then of the leave-one-clip-out calibration models), "Saving".
+"""
+
+import shutil
+
+from django.conf import settings
+
+from webapp.models import JobCancelled, TrainedModel
+from webapp.models.training import thin_calibration
+from workers.framesets import clip_frames, ensure_frameset, sampling_spec
+from workers.jobs import InputError
+
+EXTRACT_SHARE = 0.10
+TRAIN_END = 0.95
+
+
+def load_model_row(job) -> TrainedModel:
+    model_id = job.params.get("model_id")
+    model = TrainedModel.objects.select_related("category").filter(pk=model_id).first()
+    if model is None:
+        raise InputError("The category (or this model version) was deleted before training could run.")
+    return model
+
+
+def training_options(config: dict):
+    """``scoring.pipeline.TrainingOptions`` from a model row's config JSON (defaults for missing keys)."""
+    from scoring.model import VAEConfig
+    from scoring.pipeline import CalibrationOptions, TrainingOptions
+    from scoring.training import TrainConfig
+
+    try:
+        return TrainingOptions(
+            model=VAEConfig.from_dict(config.get("model", {})),
+            train=TrainConfig.from_dict(config.get("train", {})),
+            calibration=CalibrationOptions(**config.get("calibration", {})),
+        )
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"Invalid training options: {exc}") from exc
+
+
+def gather_clips(category, spec, report) -> tuple[list, list, dict]:
+    """(positive ClipFrames, negative ClipFrames, lineage) of the category's clips on ready videos."""
+    clips = list(category.clips.select_related("video"))
+    if not any(not c.is_negative for c in clips):
+        raise InputError(f"The category “{category.name}” has no reference clips: add some, then train.")
+    positives, negatives, used, skipped = [], [], [], []
+    for index, clip in enumerate(clips):
+        if not clip.video.is_ready:
+            skipped.append({"clip_id": clip.pk, "video_id": clip.video_id, "reason": clip.video.status})
+            continue
+
+        def on_fraction(fraction, index=index):
+            report(EXTRACT_SHARE * (index + fraction) / len(clips), "Extracting frames")
+
+        row = ensure_frameset(clip.video, spec, on_fraction)
+        source = f"{clip.video.title} ({clip.range_label})"
+        frames = clip_frames(row, clip.begin_s, clip.end_s, source)
+        (negatives if clip.is_negative else positives).append(frames)
+        used.append(clip_lineage(clip, len(frames.frames)))
+    if not any(len(c.frames) for c in positives):
+        raise InputError(f"No frames could be taken from the reference clips of “{category.name}”.")
+    lineage = {
+        "clips": used, "skipped": skipped,
+        "sampling": {"fps": spec.fps, "height": spec.height, "width": spec.width},
+        "n_frames": sum(len(c.frames) for c in positives),
+        "n_negative_frames": sum(len(c.frames) for c in negatives),
+    }  # fmt: skip
+    return positives, [c for c in negatives if len(c.frames)], lineage
+
+
+def clip_lineage(clip, frames: int) -> dict:
+    return {
+        "clip_id": clip.pk, "video_id": clip.video_id, "video_title": clip.video.title,
+        "video_sha256": clip.video.sha256, "start_s": clip.start_s, "end_s": clip.end_s,
+        "is_negative": clip.is_negative, "frames": frames,
+    }  # fmt: skip
+
+
+class EpochProgress:
+    """``on_progress`` for ``scoring.pipeline.train_category``: progress bar, per-epoch loss events, curves.
+
+    Every epoch end writes the job (an event with ``extra``), which also checks for cancellation: a cancelled
+    job stops within one epoch (and within 20 steps when the throttle lets a batch report through).
+    """
+
+    def __init__(self, model: TrainedModel, report, n_folds: int):
+        self.model, self.report, self.n_folds = model, report, n_folds
+        self.epochs: list[dict] = []
+
+    def stage(self, fold: int) -> str:
+        return "Training" if fold == 0 else f"Calibrating (fold {fold} of {self.n_folds})"
+
+    def __call__(self, epoch: int, step: int, metrics: dict) -> bool:
+        fold = int(metrics.get("fold", 0))
+        fraction = EXTRACT_SHARE + (TRAIN_END - EXTRACT_SHARE) * float(metrics.get("progress", 0.0))
+        if "val_loss" not in metrics:
+            self.report(fraction, self.stage(fold))
+            return False
+        point = {"fold": fold, "epoch": int(epoch)}
+        for key in ("train_loss", "val_loss", "train_recon", "train_kl"):
+            if key in metrics:
+                point[key] = float(metrics[key])
+        self.epochs.append(point)
+        self.model.save_curves(self.epochs)
+        self.report(fraction, self.stage(fold), extra=point)
+        return False
+
+
+def fold_count(options, positives) -> int:
+    return len(positives) if options.calibration.holdout == "clips" and len(positives) >= 2 else 0
+
+
+def run_training(model: TrainedModel, positives, negatives, options, report):
+    from scoring.pipeline import train_category
+
+    progress = EpochProgress(model, report, fold_count(options, positives))
+    report(EXTRACT_SHARE, "Training", force=True)
+    device = settings.OFFSIDE_DEVICE or None
+    trained = train_category(model.category.name, positives, negatives, options, progress, device)
+    return trained, progress.epochs
+
+
+def write_checkpoint(model: TrainedModel, trained) -> None:
+    """Write into a temporary folder, then swap it in: a retried job overwrites its own version's folder."""
+    from scoring.checkpoint import save_checkpoint
+
+    final = model.directory
+    tmp = final.with_name(f".{final.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    save_checkpoint(trained, tmp)
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.rename(final)
+
+
+def store_result(model: TrainedModel, trained, epochs: list[dict], lineage: dict, options) -> None:
+    calibration = trained.calibration.to_dict()
+    meta = trained.metadata
+    model.mark_ready({
+        "config": {**model.config, **options.to_dict(), "sampling": lineage["sampling"]},
+        "lineage": {**lineage, "n_frames": meta.get("n_frames", lineage["n_frames"])},
+        "curves": {
+            "epochs": epochs, "best_epoch": meta.get("best_epoch"), "history": meta.get("history", []),
+        },
+        "calibration": thin_calibration(calibration), "threshold": calibration["threshold"],
+        "auroc": calibration.get("auroc"), "n_frames": int(meta.get("n_frames", 0)),
+        "device": str(meta.get("device", ""))[:100], "duration_s": meta.get("duration_s"),
+    })  # fmt: skip
+
+
+def ensure_still_exists(model: TrainedModel) -> None:
+    """The category (and with it this version) may be deleted while training: write no orphan files then."""
+    if not TrainedModel.objects.filter(pk=model.pk).exists():
+        raise InputError("The category was deleted while it was being trained; nothing was saved.")
+
+
+def failure_reason(exc: BaseException) -> str:
+    if isinstance(exc, JobCancelled):
+        return "Training was cancelled."
+    if isinstance(exc, InputError):
+        return str(exc)
+    return f"Training failed ({type(exc).__name__}: {exc})."
+
+
+def train_category_work(job, report) -> dict:
+    """Body of train_category_task: params ``model_id`` (a queued TrainedModel row)."""
+    model = load_model_row(job)
+    options = training_options(model.config)
+    fps = model.config.get("sampling", {}).get("fps") or settings.OFFSIDE_TRAIN_FPS
+    spec = sampling_spec(fps, options.model.height, options.model.width)
+    model.mark_training()
+    try:
+        report(0.0, "Extracting frames", force=True)
+        positives, negatives, lineage = gather_clips(model.category, spec, report)
+        trained, epochs = run_training(model, positives, negatives, options, report)
+        report(TRAIN_END, "Saving", force=True)
+        ensure_still_exists(model)
+        write_checkpoint(model, trained)
+        store_result(model, trained, epochs, lineage, options)
+    except BaseException as exc:
+        model.mark_failed(failure_reason(exc))
+        raise
+    return {
+        "model_id": model.pk, "category": model.category.name, "version": model.version,
+        "threshold": model.threshold, "auroc": model.auroc, "frames": model.n_frames,
+        "active": model.is_active, "url": job.params.get("page_url", ""),
+    }  # fmt: skip

@@ -1,0 +1,23 @@
+"""Celery tasks for frame extraction (cpu queue), training and scoring (gpu queue); thin, ids only."""
+
+from celery import shared_task
+
+from workers.framesets import extract_frames_work
+from workers.jobs import run_job
+from workers.score_runs import score_video_work
+from workers.training import train_category_work
+
+
+@shared_task
+def extract_frames_task(job_id: int) -> None:
+    run_job(job_id, extract_frames_work)
+
+
+@shared_task
+def train_category_task(job_id: int) -> None:
+    run_job(job_id, train_category_work)
+
+
+@shared_task
+def score_video_task(job_id: int) -> None:
+    run_job(job_id, score_video_work)
