@@ -74,32 +74,8 @@ class CategoryAdmin(admin.ModelAdmin):
 
 # --- training and scoring (issue 5; issue 7 extends these) ----------------------------------------------
 
-from webapp.models import FrameSet, ScoringRun, Segment, TrainedModel  # noqa: E402
-
-
-@admin.register(TrainedModel)
-class TrainedModelAdmin(admin.ModelAdmin):
-    list_display = (
-        "id", "category", "version", "status", "is_active", "threshold", "auroc", "n_frames", "device",
-        "trained_at", "size_bytes",
-    )  # fmt: skip
-    list_filter = ("status", "is_active", "device")
-    search_fields = ("category__name", "category__owner__username")
-    raw_id_fields = ("category", "job")
-    readonly_fields = ("created_at", "trained_at", "weights_dir", "size_bytes")
-    actions = ("make_active",)
-
-    @admin.action(description="Make the selected version active (one per category)")
-    def make_active(self, request, queryset):
-        for model in queryset:
-            try:
-                model.activate()
-            except ValueError as exc:
-                messages.error(request, str(exc))
-
-    def delete_model(self, request, obj):
-        obj.delete_files()
-        obj.delete()
+from webapp import admin_models  # noqa: E402, F401  (registers TrainedModelAdmin)
+from webapp.models import FrameSet, ScoringRun, Segment  # noqa: E402
 
 
 class SegmentInline(admin.TabularInline):

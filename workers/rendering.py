@@ -64,17 +64,31 @@ def kept_ranges(data: RunData, job) -> list[tuple[float, float]]:
     return [(s.start_s, s.end_s) for s in segments if s.label == keep and s.end_s > s.start_s]
 
 
+def ffmpeg_executable() -> str:
+    """The system's ffmpeg when there is one, else the static build the imageio-ffmpeg wheel ships."""
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError) as exc:
+        raise InputError("ffmpeg is not available on this worker.") from exc
+
+
 def has_audio(path: Path) -> bool:
+    # ffmpeg with no output file lists the streams on stderr (and exits non-zero, which is expected here).
     probe = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "a", "-show_entries", "stream=index", "-of", "csv=p=0",
-         str(path)], capture_output=True, text=True, timeout=60,
+        [ffmpeg_executable(), "-hide_banner", "-nostdin", "-i", str(path)], capture_output=True, text=True,
+        timeout=60,
     )  # fmt: skip
-    return bool(probe.stdout.strip())
+    return any("Stream #" in line and "Audio:" in line for line in probe.stderr.splitlines())
 
 
 def ffmpeg_command(source: Path, target: Path, ranges: list[tuple[float, float]], audio: bool) -> list[str]:
     inside = "+".join(f"between(t,{a:.6f},{b - 1e-6:.6f})" for a, b in ranges)
-    command = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-i", str(source),
+    command = [ffmpeg_executable(), "-hide_banner", "-nostdin", "-y", "-i", str(source),
                "-vf", f"select='{inside}',setpts=N/FRAME_RATE/TB"]  # fmt: skip
     if audio:
         command += ["-af", f"aselect='{inside}',asetpts=N/SR/TB", "-c:a", "aac"]
@@ -96,8 +110,6 @@ def run_ffmpeg(command: list[str], total_s: float, report) -> None:
 
 def render_work(job, report) -> dict:
     """params: run_id, keep ("in" = cut the out segments, "out" = only them), temporal_params."""
-    if shutil.which("ffmpeg") is None:
-        raise InputError("ffmpeg is not installed on this worker.")
     data = load_run_data(job)
     ranges = kept_ranges(data, job)
     if not ranges:

@@ -135,6 +135,14 @@ def test_scoring_refuses_someone_elses_video(client, other_user, ready_model):
     assert not ScoringRun.objects.exists()
 
 
+def test_staff_may_score_a_users_video_with_that_users_models(client, staff, ready_model, monkeypatch):
+    monkeypatch.setattr(Job, "enqueue", lambda self: None)
+    client.force_login(staff)
+    video = ready_model.category.clips.get().video
+    client.post("/runs/start/", {"videos": [video.pk], "models": [ready_model.pk]})
+    assert ScoringRun.objects.get().video == video
+
+
 def test_smoothing_thresholds_must_be_ordered(owner_client, ready_model):
     video = ready_model.category.clips.get().video
     owner_client.post(

@@ -10,7 +10,7 @@ from tests.training_fixtures import (
     category_with_clip,
     ready_video,
 )
-from webapp.models import FrameSet, Job, JobCancelled, ScoringRun, TrainedModel
+from webapp.models import FrameSet, Job, JobCancelled, ReferenceClip, ScoringRun, TrainedModel
 from workers.framesets import extract_frames_work
 from workers.jobs import InputError
 from workers.score_runs import score_video_work
@@ -178,3 +178,15 @@ def test_extracting_frames_of_a_deleted_video_fails_cleanly(owner, pitch_video):
     pitch_video.delete()
     with pytest.raises(InputError, match="deleted"):
         extract_frames_work(job, Recorder())
+
+
+def test_training_with_a_negative_clip_stores_roc_and_auroc(owner, pitch_video, tmp_path):
+    category = category_with_clip(owner, pitch_video)
+    studio = ready_video(owner, tmp_path, "studio.mp4", [("studio", 3.0)])
+    ReferenceClip.objects.create(category=category, video=studio, is_negative=True)
+    model, _, _ = train(category, owner)
+
+    assert model.status == "ready"
+    assert model.calibration["auroc"] is not None and model.calibration["roc"]["x"]
+    # A ROC curve starts at an infinite threshold, which JSON cannot hold: it is stored as null.
+    assert model.calibration["roc"]["thresholds"][0] is None

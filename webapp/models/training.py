@@ -348,4 +348,12 @@ def thin_calibration(calibration: dict, limit: int = CALIBRATION_SAMPLE) -> dict
             keep = np.linspace(0, len(ordered) - 1, limit).round().astype(int)
             thinned[key] = ordered[keep].tolist()
             thinned[f"{key}_count"] = len(values)
+    for key in ("roc", "pr"):
+        if thinned.get(key):
+            thinned[key] = {name: finite_or_none(values) for name, values in thinned[key].items()}
     return thinned
+
+
+def finite_or_none(values: list[float]) -> list[float | None]:
+    """JSON has no infinity (a ROC curve's first threshold is +inf): store those points as null."""
+    return [float(v) if np.isfinite(v) else None for v in values]

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from webapp import charts
-from webapp.models import ScoringRun
+from webapp.models import ScoringRun, Video
 from webapp.training_forms import ScoreForm
 
 RUNS_PER_PAGE = 50
@@ -25,7 +25,7 @@ def visible_run_or_404(request, run_id: int) -> ScoringRun:
 @require_POST
 def score_start(request):
     """Queue one scoring run per chosen video; one video goes to its run page, several to the runs list."""
-    form = ScoreForm(request.POST, owner=request.user)
+    form = ScoreForm(request.POST, owner=scoring_owner(request))
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label or field if field in form.fields else ""
@@ -40,6 +40,16 @@ def score_start(request):
         return redirect("run_detail", run_id=runs[0].pk)
     messages.success(request, f"Queued {len(runs)} scoring runs.")
     return redirect("run_list")
+
+
+def scoring_owner(request):
+    """Whose videos and models the form may use: staff score any user's video with that user's models."""
+    if request.user.is_staff:
+        ids = [v for v in request.POST.getlist("videos") if v.isdigit()]
+        video = Video.objects.filter(pk__in=ids).select_related("owner").first()
+        if video is not None:
+            return video.owner
+    return request.user
 
 
 def redirect_back(request, fallback: str):

@@ -1,0 +1,130 @@
+"""Admin for trained model versions: permissions, activation, archive, delete with files, downloads,
+comparison and orphaned-file clean-up."""
+
+import io
+import json
+import os
+import time
+import zipfile
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from tests.webapp.model_helpers import ready_model
+from webapp.models import Category, TrainedModel
+from webapp.orphans import find_orphans
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:webapp_trainedmodel_changelist"
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def category(owner):
+    return Category.objects.create(owner=owner, name="soccer")
+
+
+def run_action(client, action: str, models):
+    data = {"action": action, "_selected_action": [m.pk for m in models]}
+    return client.post(reverse(CHANGELIST), data)
+
+
+def age(path, seconds: float = 7200) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_a_non_staff_user_is_refused(owner_client, category):
+    model = ready_model(category)
+    for url in (
+        reverse(CHANGELIST),
+        reverse("admin:model_export", args=[model.pk]),
+        reverse("admin:model_card", args=[model.pk]),
+        reverse("admin:model_import"),
+        reverse("admin:model_orphans"),
+    ):
+        response = owner_client.get(url)
+        assert response.status_code == 302 and "/admin/login/" in response["Location"], url
+
+
+def test_the_list_shows_versions_with_their_size_on_disk(staff_client, category):
+    ready_model(category)
+    response = staff_client.get(reverse(CHANGELIST))
+    assert response.status_code == 200
+    assert b"soccer" in response.content and b"Size on disk" in response.content
+
+
+def test_make_active_keeps_exactly_one_active_version(staff_client, category):
+    first, second = ready_model(category), ready_model(category)
+    assert TrainedModel.objects.get(pk=first.pk).is_active
+    run_action(staff_client, "make_active", [second])
+    assert list(TrainedModel.objects.filter(is_active=True)) == [second]
+
+
+def test_make_active_refuses_two_versions_of_one_category(staff_client, category):
+    first, second = ready_model(category), ready_model(category)
+    run_action(staff_client, "make_active", [first, second])
+    assert list(TrainedModel.objects.filter(is_active=True).values_list("pk", flat=True)) == [first.pk]
+
+
+def test_archive_deactivates_the_version(staff_client, category):
+    model = ready_model(category)
+    run_action(staff_client, "archive", [model])
+    model.refresh_from_db()
+    assert model.status == "archived" and not model.is_active
+
+
+def test_delete_with_files_removes_the_folder(staff_client, category):
+    model = ready_model(category)
+    folder = model.directory
+    assert (folder / "weights.safetensors").is_file()
+    run_action(staff_client, "delete_with_files", [model])
+    assert not TrainedModel.objects.filter(pk=model.pk).exists()
+    assert not folder.exists()
+
+
+def test_download_zip_and_card(staff_client, category):
+    model = ready_model(category)
+    response = staff_client.get(reverse("admin:model_export", args=[model.pk]))
+    assert response["Content-Type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert sorted(names) == ["manifest.json", "model.json", "weights.safetensors"]
+    card = json.loads(staff_client.get(reverse("admin:model_card", args=[model.pk])).content)
+    assert card["category"] == "soccer" and card["version"] == 1 and card["threshold"] == 0.05
+
+
+def test_compare_shows_two_versions_side_by_side(staff_client, category):
+    first, second = ready_model(category, 0.05), ready_model(category, 0.07)
+    response = run_action(staff_client, "compare", [first, second])
+    assert response.status_code == 200
+    assert b"soccer v1" in response.content and b"soccer v2" in response.content and b"0.07" in response.content
+
+
+def test_orphan_clean_up_removes_only_unreferenced_files(staff_client, category):
+    model = ready_model(category)
+    media = settings.MEDIA_ROOT
+    orphans = [media / "models" / str(category.pk) / "v9", media / "runs" / "999", media / "frames" / "999"]
+    for folder in orphans:
+        folder.mkdir(parents=True)
+        (folder / "data.bin").write_bytes(b"x" * 10)
+        age(folder)
+    age(model.directory)
+    assert sorted(o.path for o in find_orphans()) == sorted(p.resolve() for p in orphans)
+    page = staff_client.get(reverse("admin:model_orphans"))
+    assert b"runs/999" in page.content
+    staff_client.post(reverse("admin:model_orphans"))
+    assert not any(p.exists() for p in orphans)
+    assert (model.directory / "weights.safetensors").is_file()
+
+
+def test_recent_unreferenced_files_are_left_alone(category):
+    folder = settings.MEDIA_ROOT / "runs" / "998"
+    folder.mkdir(parents=True)
+    assert find_orphans() == []
