@@ -88,3 +88,14 @@ def staff(make_user):
 def owner_client(client, owner):
     client.force_login(owner)
     return client
+
+
+@pytest.fixture(autouse=True)
+def empty_cache(settings):
+    """Counters in the shared cache (API rate limits) must not carry over from one test to the next."""
+    import redis
+
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        client.delete(key)

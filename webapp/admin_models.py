@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from webapp.model_archive import ImportRefused, export_filename, export_zip, import_zip, model_card
-from webapp.models import Category, TrainedModel
+from webapp.models import ApiToken, Category, TrainedModel
 from webapp.models.training import directory_size
 from webapp.orphans import find_orphans, remove_orphans
 
@@ -196,3 +196,17 @@ class TrainedModelAdmin(admin.ModelAdmin):
         context["opts"] = self.model._meta
         context["total_bytes"] = sum(o.size_bytes for o in orphans)
         return TemplateResponse(request, "admin/webapp/trainedmodel/orphans.html", context)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created with ``manage.py create_api_token`` (the raw token is shown once); here they are
+    listed and revoked (deleted)."""
+
+    list_display = ("prefix", "name", "owner", "created_at", "last_used_at")
+    search_fields = ("name", "prefix", "owner__username")
+    list_select_related = ("owner",)
+    readonly_fields = ("owner", "prefix", "key_hash", "created_at", "last_used_at")
+
+    def has_add_permission(self, request):
+        return False

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",
     "webapp",
 ]
 
@@ -165,6 +166,15 @@ if "PYTEST_VERSION" in os.environ and "OFFSIDE_KEY_PREFIX" not in os.environ:
     os.environ["OFFSIDE_KEY_PREFIX"] = f"test{os.getpid()}-"
 # Prefix of every key Offside writes to Redis; lets several installations or test runs share one server.
 REDIS_KEY_PREFIX = env_str("OFFSIDE_KEY_PREFIX", "")
+
+# Shared by every web process (API rate limits count per user across all of them).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": REDIS_KEY_PREFIX + "cache",
+    }
+}
 
 CHANNEL_LAYERS = {
     "default": {

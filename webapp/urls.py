@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from webapp.api import urlpatterns as api_urlpatterns
 from webapp.views import auth, categories, jobs, uploads, videos
 
 urlpatterns = [
@@ -34,4 +35,5 @@ urlpatterns = [
     path("", include("webapp.urls_training")),
     path("", include("webapp.urls_reports")),
     path("admin/", admin.site.urls),
+    path("api/", include((api_urlpatterns(), "api"), namespace="api")),
 ]

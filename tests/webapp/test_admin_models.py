@@ -104,7 +104,8 @@ def test_compare_shows_two_versions_side_by_side(staff_client, category):
     first, second = ready_model(category, 0.05), ready_model(category, 0.07)
     response = run_action(staff_client, "compare", [first, second])
     assert response.status_code == 200
-    assert b"soccer v1" in response.content and b"soccer v2" in response.content and b"0.07" in response.content
+    for text in (b"soccer v1", b"soccer v2", b"0.07"):
+        assert text in response.content
 
 
 def test_orphan_clean_up_removes_only_unreferenced_files(staff_client, category):
@@ -128,3 +129,11 @@ def test_recent_unreferenced_files_are_left_alone(category):
     folder = settings.MEDIA_ROOT / "runs" / "998"
     folder.mkdir(parents=True)
     assert find_orphans() == []
+
+
+def test_staff_see_api_tokens_without_their_secret(staff_client, owner):
+    from webapp.models import ApiToken
+
+    _, raw = ApiToken.issue(owner, "laptop")
+    page = staff_client.get(reverse("admin:webapp_apitoken_changelist"))
+    assert page.status_code == 200 and b"laptop" in page.content and raw.encode() not in page.content

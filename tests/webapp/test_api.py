@@ -1,0 +1,156 @@
+"""The JSON API: authentication (token and session + CSRF), ownership, error shape, rate limits, CRUD."""
+
+import json
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.test import Client
+
+from tests.webapp.model_helpers import ready_model
+from webapp.models import ApiToken, Category, Job, ReferenceClip, TrainedModel, Video
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_counts():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def token_client(user) -> Client:
+    _, raw = ApiToken.issue(user, "tests")
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+@pytest.fixture
+def api(owner):
+    return token_client(owner)
+
+
+@pytest.fixture
+def video(owner, tmp_path):
+    source = tmp_path / "clip.mp4"
+    source.write_bytes(b"not really a video")
+    video = Video.create_from_file(owner, source, "clip.mp4", sha256="abc", move=True)
+    Video.objects.filter(pk=video.pk).update(status=Video.Status.READY, duration_s=10.0, fps=10.0)
+    return Video.objects.get(pk=video.pk)
+
+
+@pytest.fixture
+def category(owner, video):
+    category = Category.objects.create(owner=owner, name="soccer")
+    ReferenceClip.objects.create(category=category, video=video)
+    return category
+
+
+def post_json(client, url, data, **extra):
+    return client.post(url, json.dumps(data), content_type="application/json", **extra)
+
+
+def assert_error(response, status: int, code: str):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["error"]["code"] == code and body["error"]["message"]
+
+
+def test_without_credentials_it_answers_401_json_not_a_login_redirect(client):
+    assert_error(client.get("/api/videos"), 401, "not_authenticated")
+    wrong = Client(headers={"Authorization": "Bearer off_wrong"})
+    assert_error(wrong.get("/api/videos"), 401, "not_authenticated")
+
+
+def test_schema_and_docs_are_served(client):
+    schema = client.get("/api/openapi.json")
+    assert schema.status_code == 200 and "/api/runs" in schema.json()["paths"]
+    assert client.get("/api/docs").status_code == 200
+
+
+def test_a_token_lists_only_its_owners_videos(api, video, other_user):
+    assert [v["id"] for v in api.get("/api/videos").json()] == [video.pk]
+    assert token_client(other_user).get("/api/videos").json() == []
+    assert_error(token_client(other_user).get(f"/api/videos/{video.pk}"), 404, "not_found")
+    assert ApiToken.objects.get(owner=video.owner).last_used_at is not None
+
+
+def test_the_management_command_prints_a_working_token(owner, capsys):
+    call_command("create_api_token", owner.username, name="script")
+    raw = capsys.readouterr().out.strip()
+    assert ApiToken.user_for(raw) == owner
+    assert ApiToken.objects.get(owner=owner).key_hash != raw
+
+
+def test_session_auth_needs_the_csrf_token_for_unsafe_methods(owner):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(owner)
+    assert browser.get("/api/categories").status_code == 200
+    response = post_json(browser, "/api/categories", {"name": "tennis"})
+    assert response.status_code in (401, 403)
+    browser.get("/api/docs")  # sets the CSRF cookie
+    token = browser.cookies["csrftoken"].value
+    response = post_json(browser, "/api/categories", {"name": "tennis"}, headers={"X-CSRFToken": token})
+    assert response.status_code == 201
+
+
+def test_category_crud_and_clips(api, video, other_user):
+    created = post_json(api, "/api/categories", {"name": "tennis", "colour": "#AABBCC"})
+    assert created.status_code == 201
+    category_id = created.json()["id"]
+    assert_error(post_json(api, "/api/categories", {"name": "tennis"}), 422, "invalid")
+    patched = api.patch(f"/api/categories/{category_id}", {"description": "rackets"}, "application/json")
+    assert patched.json()["description"] == "rackets" and patched.json()["colour"] == "#aabbcc"
+    clips = f"/api/categories/{category_id}/clips"
+    clip = post_json(api, clips, {"video_id": video.pk, "start_s": 1, "end_s": 4})
+    assert clip.status_code == 201 and clip.json()["end_s"] == 4
+    bad = post_json(api, clips, {"video_id": video.pk, "start_s": 5, "end_s": 2})
+    assert_error(bad, 422, "invalid")
+    assert_error(token_client(other_user).delete(f"/api/categories/{category_id}"), 404, "not_found")
+    assert api.delete(f"/api/clips/{clip.json()['id']}").status_code == 204
+    assert api.delete(f"/api/categories/{category_id}").status_code == 204
+
+
+def test_start_training_queues_a_version_and_a_job(api, category, settings):
+    response = post_json(api, f"/api/categories/{category.pk}/train", {"epochs": 2})
+    assert response.status_code == 202, response.content
+    model = TrainedModel.objects.get(pk=response.json()["id"])
+    assert model.config["train"] == {"epochs": 2} and response.json()["job_id"] == model.job_id
+    job = api.get(f"/api/jobs/{model.job_id}").json()
+    assert job["kind"] == "train" and job["status"] == "queued"
+    cancelled = post_json(api, f"/api/jobs/{model.job_id}/cancel", {})
+    assert cancelled.json()["status"] == "cancelled"
+
+
+def test_training_is_rate_limited_per_user(api, category, settings, other_user):
+    settings.OFFSIDE_API_RATE_LIMITS = {"train": 2}
+    codes = [post_json(api, f"/api/categories/{category.pk}/train", {}).status_code for _ in range(3)]
+    assert codes == [202, 202, 429]
+    assert_error(post_json(api, f"/api/categories/{category.pk}/train", {}), 429, "rate_limited")
+    assert Job.objects.filter(kind="train").count() == 2
+
+
+def test_start_scoring_uses_the_active_version_of_a_category(api, category, video, other_user):
+    model = ready_model(category)
+    response = post_json(api, "/api/runs", {"video_id": video.pk, "category_ids": [category.pk], "high": 2})
+    assert response.status_code == 202, response.content
+    run = response.json()
+    assert run["model_versions"][0]["model_id"] == model.pk and run["job_id"]
+    assert_error(api.get(f"/api/runs/{run['id']}/frames"), 409, "conflict")
+    assert api.get(f"/api/runs/{run['id']}/segments").json() == []
+    assert_error(token_client(other_user).get(f"/api/runs/{run['id']}"), 404, "not_found")
+    stranger = token_client(other_user)
+    foreign = post_json(stranger, "/api/runs", {"video_id": video.pk, "model_ids": [model.pk]})
+    assert_error(foreign, 404, "not_found")
+
+
+def test_scoring_without_models_is_a_clear_error(api, video, category):
+    assert_error(post_json(api, "/api/runs", {"video_id": video.pk}), 422, "invalid")
+    no_model = post_json(api, "/api/runs", {"video_id": video.pk, "category_ids": [category.pk]})
+    assert_error(no_model, 409, "conflict")
+
+
+def test_a_malformed_body_gets_the_stable_error_shape(api):
+    response = api.post("/api/categories", "{not json", content_type="application/json")
+    assert response.status_code in (400, 422)
+    assert set(response.json()["error"]) >= {"code", "message"}

@@ -1,0 +1,62 @@
+"""Errors as JSON with one stable shape: ``{"error": {"code": "...", "message": "...", "details": ...}}``."""
+
+from django.http import Http404
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+STATUS_CODES = {
+    400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+    422: "invalid", 429: "rate_limited", 507: "insufficient_storage",
+}  # fmt: skip
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, code: str | None = None, details=None):
+        super().__init__(message)
+        self.status, self.message = status, message
+        self.code = code or STATUS_CODES.get(status, "error")
+        self.details = details
+
+
+def error_body(code: str, message: str, details=None) -> dict:
+    body = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return {"error": body}
+
+
+def form_error(form) -> ApiError:
+    """A 422 from a Django form's errors (field -> messages; ``__all__`` for the form as a whole)."""
+    details = {field: [str(m) for m in messages] for field, messages in form.errors.items()}
+    first = next(iter(details.values()), ["Invalid input."])[0]
+    return ApiError(422, first, details=details)
+
+
+def install(api) -> None:
+    """Register handlers so that every error the API returns has the stable shape."""
+
+    def respond(request, status: int, code: str, message: str, details=None):
+        return api.create_response(request, error_body(code, message, details), status=status)
+
+    @api.exception_handler(ApiError)
+    def api_error(request, exc: ApiError):
+        return respond(request, exc.status, exc.code, exc.message, exc.details)
+
+    @api.exception_handler(Http404)
+    def not_found(request, exc):
+        return respond(request, 404, "not_found", str(exc) or "Not found.")
+
+    @api.exception_handler(AuthenticationError)
+    def not_authenticated(request, exc):
+        message = "Send 'Authorization: Bearer <token>' or log in (with a CSRF token for unsafe methods)."
+        return respond(request, 401, "not_authenticated", message)
+
+    @api.exception_handler(NinjaValidationError)
+    def invalid(request, exc: NinjaValidationError):
+        details = [{"loc": list(e.get("loc", [])), "msg": str(e.get("msg", ""))} for e in exc.errors]
+        return respond(request, 422, "invalid", "The request does not match the schema.", details)
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc: HttpError):
+        return respond(request, exc.status_code, STATUS_CODES.get(exc.status_code, "error"), str(exc))
