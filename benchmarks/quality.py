@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -171,6 +172,21 @@ weighs each unseen match equally. The window between "misses cricket" and "flags
 Temporal parameters (window 0.5 to 2 s, minimum segment 2 to 3 s, snapping 0 to 1 s, hysteresis low 0.8
 to 1.0) changed little at the default threshold, so the segments module's defaults stay (1 s median, low
 0.9, high 1.0, 2 s minimum segment, 0.5 s snap to shot cuts).
+
+Reading the main table: it retrains everything end to end through `scoring.pipeline` on frames decoded by
+`scoring.frames`. Its default model ranks worse than the exploration run (smoothed FPR at TPR 0.95 of 0.122
+against 0.009, AUROC 0.983 against 0.993) with the same code and seeds but another decode path and thread
+count: run-to-run variation on four training clips is as large as the gaps between the candidates above, so
+the exploration figures are optimistic and the main table is the honest one. The baseline (no augmentation,
+threshold from held-out time blocks) flags every frame of the unseen broadcast; with augmentation the same
+mean-squared-error model still flags 62% of the unseen soccer (exploration, raw). Negatives with the
+F1-optimal threshold trade the missed cricket/tennis inserts for false alarms on soccer close-ups (TPR 1.0,
+FPR 0.18): not a default.
+
+Cost of the defaults (2026-11-23): `python -m scoring train --out DIR ../shared/data/videos/soccer/*.mp4`
+took 11 min wall (650 s training: 20 epochs + four 12-epoch leave-one-clip-out models; load average 3-4
+from other jobs, the process got 1.07 cores): the 5-minute target is **missed** on this shared machine.
+Scoring (`frame_errors`, batch 256, 2 threads, idle machine, real frames): 1,130 frames/s (batch 512: 917).
 """
 
 
@@ -195,15 +211,35 @@ def _separation_row(label: str, kind: str, s: Separation) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+TARGETS = (  # (figure, label, goal, higher is better) on the smoothed decisions of the default model
+    ("auroc", "frame AUROC", 0.97, True),
+    ("fpr_at_tpr95", "FPR at TPR 0.95", 0.05, False),
+    ("break_f1", "break F1", 0.9, True),
+    ("boundary_error_s", "boundary error (s)", 1.0, False),
+)
+
+
+def verdict(result: dict) -> list[str]:
+    """One line per target for the default model's smoothed figures: met, or missed and by how much."""
+    smoothed = result["rows"]["best (defaults)"]["smoothed"]
+    lines = ["", "Targets (default model, smoothed):", ""]
+    for name, label, goal, higher in TARGETS:
+        value = getattr(smoothed, name)
+        met = value >= goal if higher else value <= goal
+        status = "met" if met else f"**missed** by {abs(value - goal):.3f}"
+        lines.append(f"- {label}: {value:.3f} (target {'>=' if higher else '<='} {goal}): {status}")
+    return lines
+
+
 def markdown(result: dict, command: str, seconds: float) -> str:
     lines = [
         START,
         "## Quality",
         "",
-        f"Command: `{command}`  ",
-        f"Date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}; machine: {_cpu_model()}, "
-        f"{torch.get_num_threads()} torch threads on {__import__('os').cpu_count()} cores (shared with other "
-        f"jobs), torch {torch.__version__}; benchmark wall time {seconds / 60:.1f} min.  ",
+        f"Command: `{result.get('command', command)}`  ",
+        f"Date: {result['date']}; machine: {_cpu_model()}, {result['threads']} torch thread(s) on "
+        f"{os.cpu_count()} cores (shared with other jobs), torch {torch.__version__}; benchmark wall time "
+        f"{seconds / 60:.1f} min (train s below include scoring the negatives).  ",
         f"Training: the four clips of `videos/soccer/` at native fps ({result['frames']} frames). Scored: "
         "`broadcast_dev.mp4` (5,215 frames, soccer from two matches not in the training set). Positive = not "
         "soccer. *Raw* = frame score > 1; *smoothed* = the default temporal parameters (median window, "
@@ -217,6 +253,7 @@ def markdown(result: dict, command: str, seconds: float) -> str:
     for label, row in result["rows"].items():
         lines.append(_separation_row(label, "raw", row["raw"]))
         lines.append(_separation_row(label, "smoothed", row["smoothed"]))
+    lines += verdict(result)
     names = list(next(iter(result["rows"].values()))["confounders"])
     lines += ["", "Other-sport confounders (train on soccer, score each clip of `videos/other_sports/`): "
               "fraction of frames flagged out, raw / smoothed.", "",
@@ -271,6 +308,8 @@ def main() -> None:
     else:
         result = run(args)
         result["wall_s"] = time.perf_counter() - started
+        result["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        result["threads"] = torch.get_num_threads()
         section = markdown(result, command, result["wall_s"])
     if args.json:
         Path(args.json).write_text(json.dumps(result, default=lambda o: dataclasses.asdict(o), indent=1))
