@@ -5,7 +5,7 @@ from collections.abc import Callable
 import numpy as np
 
 from webapp.models import FrameSet, Video
-from workers.jobs import InputError
+from workers.jobs import InputError, job_video
 
 
 def sampling_spec(fps: float | None, height: int, width: int):
@@ -37,17 +37,9 @@ def ensure_frameset(video: Video, spec, on_progress: Callable[[float], None] | N
     return FrameSet.record(video, spec, frames)
 
 
-def load_job_video(job) -> Video:
-    video_id = job.video_id or job.params.get("video_id")
-    video = Video.objects.filter(pk=video_id).first() if video_id else None
-    if video is None:
-        raise InputError("The video was deleted before its frames could be extracted.")
-    return video
-
-
 def extract_frames_work(job, report) -> dict:
     """Body of extract_frames_task (cpu queue): params ``video_id``, ``fps``, ``height``, ``width``."""
-    video = load_job_video(job)
+    video = job_video(job, "The video was deleted before its frames could be extracted.")
     spec = sampling_spec(job.params.get("fps"), job.params.get("height", 54), job.params.get("width", 96))
     report(0.0, "Extracting frames", force=True)
     row = ensure_frameset(video, spec, lambda fraction: report(fraction, "Extracting frames"))

@@ -13,13 +13,31 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from webapp.events import publish_job_event
-from webapp.models import Job, JobCancelled
+from webapp.models import Job, JobCancelled, Video
 
 logger = logging.getLogger(__name__)
 
 
 class InputError(Exception):
     """The job's input is unusable (bad file, deleted row, wrong parameter): fail with this message."""
+
+
+def job_video(job: Job, missing_message: str) -> Video:
+    """The video a job works on; ``missing_message`` fails the job when the video was deleted meanwhile."""
+    video_id = job.video_id or job.params.get("video_id")
+    video = Video.objects.filter(pk=video_id).first() if video_id else None
+    if video is None:
+        raise InputError(missing_message)
+    return video
+
+
+def failure_reason(exc: BaseException, activity: str) -> str:
+    """What a row (model version, scoring run) records when its job ended early; ``activity``: "Training"."""
+    if isinstance(exc, JobCancelled):
+        return f"{activity} was cancelled."
+    if isinstance(exc, InputError):
+        return str(exc)
+    return f"{activity} failed ({type(exc).__name__}: {exc})."
 
 
 class ProgressReporter:

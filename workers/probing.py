@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from webapp.models import Video
-from workers.jobs import InputError
+from workers.jobs import InputError, job_video
 
 logger = logging.getLogger(__name__)
 
@@ -95,17 +95,9 @@ def make_strip(video: Video) -> str:
     return relative
 
 
-def load_video(job) -> Video:
-    video_id = job.video_id or job.params.get("video_id")
-    video = Video.objects.filter(pk=video_id).first() if video_id else None
-    if video is None:
-        raise InputError("The video was deleted before it could be processed.")
-    return video
-
-
 def probe_video_work(job, report) -> dict:
     """The body of probe_video_task: probe, render poster and strip, mark the video ready or failed."""
-    video = load_video(job)
+    video = job_video(job, "The video was deleted before it could be processed.")
     video.mark_processing()
     report(0.05, "Reading the video", force=True)
     try:

@@ -5,9 +5,9 @@ Stages: "Loading models", "Extracting frames" (0-30 %), "Scoring" (30-95 %), "Sa
 
 from django.conf import settings
 
-from webapp.models import JobCancelled, ScoringRun, TrainedModel
+from webapp.models import ScoringRun, TrainedModel
 from workers.framesets import ensure_frameset, sampling_spec
-from workers.jobs import InputError
+from workers.jobs import InputError, failure_reason
 
 EXTRACT_SHARE = 0.30
 SCORE_END = 0.95
@@ -60,14 +60,6 @@ def temporal_params(run: ScoringRun):
         raise InputError(f"Invalid smoothing parameters: {exc}") from exc
 
 
-def failure_reason(exc: BaseException) -> str:
-    if isinstance(exc, JobCancelled):
-        return "Scoring was cancelled."
-    if isinstance(exc, InputError):
-        return str(exc)
-    return f"Scoring failed ({type(exc).__name__}: {exc})."
-
-
 def score_run(run: ScoringRun, report) -> None:
     from scoring.pipeline import score_frames
 
@@ -92,7 +84,7 @@ def score_video_work(job, report) -> dict:
     try:
         score_run(run, report)
     except BaseException as exc:
-        run.mark_failed(failure_reason(exc))
+        run.mark_failed(failure_reason(exc, "Scoring"))
         raise
     summary = run.summary
     return {

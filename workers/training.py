@@ -8,10 +8,10 @@ import shutil
 
 from django.conf import settings
 
-from webapp.models import JobCancelled, TrainedModel
+from webapp.models import TrainedModel
 from webapp.models.training import thin_calibration
 from workers.framesets import clip_frames, ensure_frameset, sampling_spec
-from workers.jobs import InputError
+from workers.jobs import InputError, failure_reason
 
 EXTRACT_SHARE = 0.10
 TRAIN_END = 0.95
@@ -156,14 +156,6 @@ def ensure_still_exists(model: TrainedModel) -> None:
         raise InputError("The category was deleted while it was being trained; nothing was saved.")
 
 
-def failure_reason(exc: BaseException) -> str:
-    if isinstance(exc, JobCancelled):
-        return "Training was cancelled."
-    if isinstance(exc, InputError):
-        return str(exc)
-    return f"Training failed ({type(exc).__name__}: {exc})."
-
-
 def train_category_work(job, report) -> dict:
     """Body of train_category_task: params ``model_id`` (a queued TrainedModel row)."""
     model = load_model_row(job)
@@ -180,7 +172,7 @@ def train_category_work(job, report) -> dict:
         write_checkpoint(model, trained)
         store_result(model, trained, epochs, lineage, options)
     except BaseException as exc:
-        model.mark_failed(failure_reason(exc))
+        model.mark_failed(failure_reason(exc, "Training"))
         raise
     return {
         "model_id": model.pk, "category": model.category.name, "version": model.version,
