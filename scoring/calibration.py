@@ -50,14 +50,17 @@ class Calibration:
     best_f1: float | None = None
     roc: Curve | None = field(default=None, repr=False)
     pr: Curve | None = field(default=None, repr=False)
+    # the held-out clip of each held-out loss (leave-one-clip-out calibration); None for time blocks
+    held_out_groups: np.ndarray | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        neg = self.negative_losses
+        neg, groups = self.negative_losses, self.held_out_groups
         return {
             "threshold": self.threshold,
             "method": self.method,
             "percentile": self.percentile,
             "held_out_losses": np.asarray(self.held_out_losses, dtype=np.float64).tolist(),
+            "held_out_groups": None if groups is None else np.asarray(groups, dtype=np.int64).tolist(),
             "negative_losses": None if neg is None else np.asarray(neg, dtype=np.float64).tolist(),
             "auroc": self.auroc,
             "f1_threshold": self.f1_threshold,
@@ -68,7 +71,7 @@ class Calibration:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Calibration:
-        neg = data.get("negative_losses")
+        neg, groups = data.get("negative_losses"), data.get("held_out_groups")
         return cls(
             threshold=float(data["threshold"]),
             method=str(data["method"]),
@@ -80,6 +83,7 @@ class Calibration:
             best_f1=data.get("best_f1"),
             roc=Curve.from_dict(data["roc"]) if data.get("roc") else None,
             pr=Curve.from_dict(data["pr"]) if data.get("pr") else None,
+            held_out_groups=None if groups is None else np.asarray(groups, dtype=np.int64),
         )
 
 
@@ -168,6 +172,8 @@ def calibrate(
     thresholds are combined by ``grouped_percentile_threshold``.
     """
     held_out = np.asarray(held_out_losses, dtype=np.float64)
+    if groups is not None and len(groups) != len(held_out):
+        raise ValueError(f"{len(groups)} held-out groups for {len(held_out)} held-out losses")
     if groups is not None and len(np.unique(groups)) > 1:
         threshold = grouped_percentile_threshold(held_out, groups, percentile)
     else:
@@ -175,7 +181,7 @@ def calibrate(
     if negative_losses is None or len(negative_losses) == 0:
         if method != "percentile":
             raise ValueError(f"calibration method {method!r} needs negative frames")
-        return Calibration(threshold, method, percentile, held_out)
+        return Calibration(threshold, method, percentile, held_out, held_out_groups=groups)
     neg = np.asarray(negative_losses, dtype=np.float64)
     f1_threshold, best_f1 = f1_optimal_threshold(held_out, neg)
     if method == "f1":
@@ -193,4 +199,23 @@ def calibrate(
         best_f1=best_f1,
         roc=roc_curve(held_out, neg),
         pr=pr_curve(held_out, neg),
+        held_out_groups=groups,
+    )
+
+
+def recalibrate(
+    previous: Calibration,
+    percentile: float | None = None,
+    negative_losses: np.ndarray | None = None,
+    method: str | None = None,
+) -> Calibration:
+    """A new calibration from ``previous``'s held-out losses (and their clips), with another percentile, other
+    negatives (None keeps the previous ones; an empty array drops them) or another method."""
+    negatives = previous.negative_losses if negative_losses is None else negative_losses
+    return calibrate(
+        previous.held_out_losses,
+        negatives if negatives is not None and len(negatives) else None,
+        previous.percentile if percentile is None else percentile,
+        previous.method if method is None else method,
+        previous.held_out_groups,
     )

@@ -63,10 +63,25 @@ def save_checkpoint(trained: TrainedCategory, directory: str | Path) -> Path:
         "calibration": trained.calibration.to_dict(),
         "metadata": trained.metadata,
     }
+    _write_meta(directory, meta)
+    return directory
+
+
+def _write_meta(directory: Path, meta: dict[str, Any]) -> None:
     tmp = directory / (META_FILE + ".tmp")
     tmp.write_text(json.dumps(meta, indent=1, default=_json_default))
     tmp.replace(directory / META_FILE)  # atomic: a reader never sees half a file
-    return directory
+
+
+def update_calibration(directory: str | Path, calibration: Calibration, note: dict[str, Any]) -> None:
+    """Replace the calibration of a saved model (weights untouched) and append ``note`` to its
+    ``metadata.recalibrations`` history; ``CheckpointError`` if the directory is not a model."""
+    directory = Path(directory)
+    meta = _read_meta(directory)
+    meta["calibration"] = calibration.to_dict()
+    metadata = meta.setdefault("metadata", {})
+    metadata["recalibrations"] = [*metadata.get("recalibrations", []), note]
+    _write_meta(directory, meta)
 
 
 def _json_default(value: Any) -> Any:

@@ -28,6 +28,22 @@ class ImportModelForm(forms.Form):
     archive = forms.FileField(help_text="A zip exported from Offside (weights, model.json, manifest).")
 
 
+class RecalibrateForm(forms.Form):
+    percentile = forms.FloatField(
+        required=False, min_value=50.0, max_value=100.0,
+        help_text="Percentile of the held-out losses (per held-out clip) that becomes the threshold. "
+        "Leave empty to keep each version's own.",
+    )  # fmt: skip
+    method = forms.ChoiceField(
+        choices=[("", "keep each version's method"), ("percentile", "percentile of held-out losses"),
+                 ("f1", "F1-optimal threshold against negatives")],
+        required=False,
+    )  # fmt: skip
+    use_negatives = forms.BooleanField(
+        required=False, label="Score the category's current negative clips (ROC, AUROC, F1 threshold)"
+    )
+
+
 def zip_response(model: TrainedModel) -> HttpResponse:
     response = HttpResponse(export_zip(model), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{export_filename(model)}"'
@@ -63,7 +79,10 @@ class TrainedModelAdmin(admin.ModelAdmin):
     list_select_related = ("category",)
     raw_id_fields = ("category", "job")
     readonly_fields = ("created_at", "trained_at", "weights_dir", "size_bytes", "is_active", "downloads")
-    actions = ("make_active", "archive", "delete_with_files", "download_zip", "download_card", "compare")
+    actions = (
+        "make_active", "archive", "recalibrate", "delete_with_files", "download_zip", "download_card",
+        "compare",
+    )  # fmt: skip
     change_list_template = "admin/webapp/trainedmodel/change_list.html"
 
     def get_urls(self):
@@ -111,6 +130,31 @@ class TrainedModelAdmin(admin.ModelAdmin):
         for model in queryset:
             model.archive()
         messages.success(request, f"{len(queryset)} version(s) archived.")
+
+    @admin.action(description="Recalibrate the selected versions (new percentile or current negatives)")
+    def recalibrate(self, request, queryset):
+        models = list(queryset.select_related("category"))
+        not_ready = [m.label for m in models if not m.is_ready]
+        if not_ready:
+            messages.error(request, f"Only ready versions can be recalibrated: {', '.join(not_ready)}.")
+            return None
+        form = RecalibrateForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            data = form.cleaned_data
+            for model in models:
+                job = model.start_recalibration(
+                    request.user, data["percentile"], data["method"] or None, data["use_negatives"]
+                )
+                messages.success(request, format_html(
+                    'Recalibration of {} queued: <a href="{}">follow the job</a>.',
+                    model.label, reverse("job_detail", args=[job.pk]),
+                ))  # fmt: skip
+            return None
+        context = {
+            **self.admin_site.each_context(request), "title": "Recalibrate model versions",
+            "models": models, "form": form, "opts": self.model._meta,
+        }  # fmt: skip
+        return TemplateResponse(request, "admin/webapp/trainedmodel/recalibrate.html", context)
 
     @admin.action(description="Delete the selected versions and their files")
     def delete_with_files(self, request, queryset):

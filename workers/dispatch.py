@@ -13,6 +13,7 @@ TASK_BY_KIND: dict[str, str] = {
     "train": "workers.training_tasks.train_category_task",
     "score": "workers.training_tasks.score_video_task",
     "heatmap": "workers.report_tasks.heatmap_task",
+    "recalibrate": "workers.training_tasks.recalibrate_task",
     "render": "workers.report_tasks.render_task",
 }
 

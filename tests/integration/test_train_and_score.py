@@ -124,3 +124,17 @@ def test_training_a_deleted_category_fails_cleanly(worker, owner, pitch_category
     job = wait_for_job(model.job.pk)
     assert job.status == "failed" and "deleted" in job.error
     assert Job.objects.get(pk=job.pk).category_id is None
+
+
+def test_recalibration_runs_on_the_worker_and_moves_the_threshold(worker, owner, pitch_category):
+    model = TrainedModel.start_training(pitch_category, owner, TINY_CONFIG)
+    assert wait_for_job(model.job.pk, timeout_s=120).status == "succeeded"
+    model.refresh_from_db()
+
+    job = model.start_recalibration(owner, percentile=60.0)
+    job = wait_for_job(job.pk, timeout_s=60)
+
+    assert job.status == "succeeded", job.error
+    assert job.result["previous_threshold"] == model.threshold > job.result["threshold"]
+    model.refresh_from_db()
+    assert model.threshold == job.result["threshold"] and model.load().threshold == model.threshold

@@ -10,6 +10,7 @@ from scoring.calibration import (
     f1_optimal_threshold,
     percentile_threshold,
     pr_curve,
+    recalibrate,
     roc_curve,
 )
 
@@ -75,3 +76,37 @@ def test_calibrate_with_negatives_reports_roc_and_f1_threshold_and_round_trips()
     assert again.auroc == result.auroc
     np.testing.assert_allclose(again.held_out_losses, result.held_out_losses)
     assert len(again.roc.x) <= 200
+
+
+def test_recalibration_reuses_the_held_out_clips_and_round_trips_them():
+    rng = np.random.default_rng(3)
+    losses = np.concatenate([rng.uniform(0, 1, 400), rng.uniform(0, 4, 400)])  # a second, noisier clip
+    groups = np.repeat([0, 1], 400)
+    first = calibrate(losses, percentile=95.0, groups=groups)
+    restored = Calibration.from_dict(first.to_dict())
+    np.testing.assert_array_equal(restored.held_out_groups, groups)
+
+    again = recalibrate(restored, percentile=80.0)
+
+    expected = math.sqrt(np.percentile(losses[:400], 80) * np.percentile(losses[400:], 80))
+    assert again.threshold == pytest.approx(expected)
+    assert again.percentile == 80.0 and again.method == "percentile"
+    assert again.threshold != pytest.approx(np.percentile(losses, 80)), "not the pooled percentile"
+
+
+def test_recalibration_with_negatives_then_without_them():
+    held_out = np.linspace(0, 1, 200)
+    first = calibrate(held_out)
+    with_negatives = recalibrate(first, negative_losses=np.linspace(2, 3, 50), method="f1")
+    assert with_negatives.auroc == 1.0 and 1.0 <= with_negatives.threshold <= 2.0
+    kept = recalibrate(with_negatives, percentile=90.0, method="percentile")
+    assert kept.auroc == 1.0, "None keeps the previous negatives"
+    dropped = recalibrate(with_negatives, negative_losses=np.zeros(0), method="percentile")
+    assert dropped.negative_losses is None and dropped.auroc is None
+    with pytest.raises(ValueError, match="needs negative"):
+        recalibrate(first, method="f1")
+
+
+def test_groups_must_match_the_losses():
+    with pytest.raises(ValueError, match="3 held-out groups for 2"):
+        calibrate(np.array([0.1, 0.2]), groups=np.array([0, 1, 1]))

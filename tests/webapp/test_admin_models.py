@@ -12,7 +12,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from tests.webapp.model_helpers import ready_model
-from webapp.models import Category, TrainedModel
+from webapp.models import Category, Job, TrainedModel
 from webapp.orphans import find_orphans
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +137,30 @@ def test_staff_see_api_tokens_without_their_secret(staff_client, owner):
     _, raw = ApiToken.issue(owner, "laptop")
     page = staff_client.get(reverse("admin:webapp_apitoken_changelist"))
     assert page.status_code == 200 and b"laptop" in page.content and raw.encode() not in page.content
+
+
+def test_recalibrate_asks_for_parameters_then_queues_one_job_per_version(staff_client, category, staff):
+    first, second = ready_model(category), ready_model(category)
+    page = run_action(staff_client, "recalibrate", [first, second])
+    assert page.status_code == 200 and b"Start recalibration" in page.content
+    assert not Job.objects.filter(kind="recalibrate").exists(), "nothing starts before the form is sent"
+
+    data = {"action": "recalibrate", "_selected_action": [first.pk, second.pk], "apply": "1"}
+    response = staff_client.post(reverse(CHANGELIST), {**data, "percentile": "97.5", "use_negatives": "on"})
+
+    assert response.status_code == 302
+    jobs = Job.objects.filter(kind="recalibrate").order_by("id")
+    assert sorted(j.params["model_id"] for j in jobs) == [first.pk, second.pk]
+    assert jobs[0].params["percentile"] == 97.5 and jobs[0].params["use_negatives"] is True
+    assert jobs[0].queue == "gpu" and jobs[0].owner == staff and jobs[0].params["method"] is None
+
+
+def test_recalibrate_refuses_a_bad_percentile_and_versions_that_are_not_ready(staff_client, category):
+    model = ready_model(category)
+    data = {"action": "recalibrate", "_selected_action": [model.pk], "apply": "1", "percentile": "101"}
+    response = staff_client.post(reverse(CHANGELIST), data)
+    assert response.status_code == 200 and b"less than or equal to 100" in response.content
+    model.archive()
+    response = staff_client.post(reverse(CHANGELIST), {**data, "percentile": "90"}, follow=True)
+    assert b"Only ready versions can be recalibrated" in response.content
+    assert not Job.objects.filter(kind="recalibrate").exists()

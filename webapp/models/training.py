@@ -252,6 +252,22 @@ class TrainedModel(models.Model):
                 enqueue_after(extractions, job)
         return model
 
+    def start_recalibration(self, requested_by, percentile=None, method=None, use_negatives=False):
+        """Queue a RECALIBRATE job for this version (gpu queue: it may run the network over negatives)."""
+        from webapp.models.jobs import Job
+
+        params = {
+            "model_id": self.pk, "percentile": percentile, "method": method, "use_negatives": use_negatives,
+            "page_url": reverse("model_detail", args=[self.pk]),
+        }  # fmt: skip
+        with transaction.atomic():
+            job = Job.objects.create(
+                kind=Job.Kind.RECALIBRATE, owner=requested_by, category=self.category, queue="gpu",
+                stage="Queued", title=f"Recalibrate {self.label}"[:200], params=params,
+            )  # fmt: skip
+            job.enqueue()
+        return job
+
     def mark_training(self) -> None:
         TrainedModel.objects.filter(pk=self.pk).update(status=self.Status.TRAINING, error="")
         self.status, self.error = self.Status.TRAINING, ""
@@ -280,6 +296,21 @@ class TrainedModel(models.Model):
         self.refresh_from_db()
         if not TrainedModel.objects.filter(category_id=self.category_id, is_active=True).exists():
             self.activate()
+
+    def store_calibration(self, calibration: dict, note: dict) -> None:
+        """Adopt a recalibration (``Calibration.to_dict()``) already written to model.json; ``note`` joins the
+        row's recalibration history. Scoring runs made before keep the threshold they were scored with."""
+        history = [*self.calibration.get("recalibrations", []), note]
+        config = {**self.config, "calibration": {**self.config.get("calibration", {}),
+                  "percentile": calibration["percentile"], "method": calibration["method"]}}  # fmt: skip
+        facts = {
+            "calibration": {**thin_calibration(calibration), "recalibrations": history},
+            "threshold": calibration["threshold"], "auroc": calibration.get("auroc"), "config": config,
+            "size_bytes": directory_size(self.directory),
+        }  # fmt: skip
+        TrainedModel.objects.filter(pk=self.pk).update(**facts)
+        for name, value in facts.items():
+            setattr(self, name, value)
 
     def activate(self) -> None:
         """Make this (ready) version the category's one active version."""
@@ -341,6 +372,9 @@ def enqueue_after(extractions: list, job) -> None:
 def thin_calibration(calibration: dict, limit: int = CALIBRATION_SAMPLE) -> dict:
     """The calibration dict with its loss lists reduced to ``limit`` evenly spaced order statistics."""
     thinned = dict(calibration)
+    # which clip each held-out loss came from matters only to recalibration, which reads model.json
+    groups = thinned.pop("held_out_groups", None)
+    thinned["held_out_clips"] = len(set(groups)) if groups else None
     for key in ("held_out_losses", "negative_losses"):
         values = calibration.get(key)
         if values is not None and len(values) > limit:
