@@ -128,8 +128,14 @@ def load_checkpoint(directory: str | Path, device: torch.device | str = "cpu") -
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{directory / META_FILE}: invalid model description ({exc})") from exc
     model = ConvVAE(config)
+    state = _read_weights(directory)
+    # models saved before colour statistics existed have no reference: an empty one (colour_weight is 0)
+    reference = state.setdefault("colour_reference", torch.zeros(0, model.colour_reference.shape[1]))
+    if config.colour_weight > 0 and len(reference) == 0:
+        raise CheckpointError(f"{directory / WEIGHTS_FILE}: colour statistics are missing")
+    model.set_colour_reference(torch.empty_like(reference))  # the count is the saved one
     try:
-        model.load_state_dict(_read_weights(directory), strict=True)
+        model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise CheckpointError(f"{directory / WEIGHTS_FILE}: weights do not match the config ({exc})") from exc
     model.to(device).eval()

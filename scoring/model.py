@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from scoring.colour import COLOUR_BINS
+
 
 @dataclass(frozen=True)
 class VAEConfig:
@@ -36,6 +38,11 @@ class VAEConfig:
     # so regions that vary from match to match (stands, overlays) weigh less than those that do not (grass)
     normalise_pixels: bool = False
     error_scale_eps: float = 0.1  # added to the scale map, as a fraction of its mean, so no pixel dominates
+    # > 0: a frame's score is error ** (1 - w) * colour ** w, colour being the HSV-histogram distance to the
+    # nearest reference frames (scoring.colour); the reference histograms are saved with the weights
+    colour_weight: float = 0.0
+    colour_neighbours: int = 5
+    colour_references: int = 1024  # at most this many training frames' histograms, spread evenly
 
     def __post_init__(self) -> None:
         if self.height < 2**self.depth or self.width < 2**self.depth:
@@ -46,6 +53,10 @@ class VAEConfig:
             raise ValueError("beta must be >= 0")
         if self.error_quantile is not None and not 0.0 < self.error_quantile <= 1.0:
             raise ValueError("error_quantile must be in (0, 1]")
+        if not 0.0 <= self.colour_weight < 1.0:
+            raise ValueError("colour_weight must be in [0, 1)")
+        if min(self.colour_neighbours, self.colour_references) < 1:
+            raise ValueError("colour_neighbours and colour_references must be positive")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -96,6 +107,12 @@ class ConvVAE(nn.Module):
         )
         # (H, W) per-pixel error divisor set by calibration (ones = plain error); saved with the weights
         self.register_buffer("error_scale", torch.ones(config.height, config.width))
+        # (R, 256) HSV histograms of reference frames, set by training when colour_weight > 0
+        self.register_buffer("colour_reference", torch.zeros(0, COLOUR_BINS))
+
+    def set_colour_reference(self, histograms: torch.Tensor) -> None:
+        """Replace the reference histograms (their count varies with the training set)."""
+        self.colour_reference = histograms.detach().to(self.error_scale.device, torch.float32).contiguous()
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = x  # (N, C, H, W) in [0, 1]

@@ -17,6 +17,7 @@ import torch
 
 from scoring import calibration as cal
 from scoring.checkpoint import TrainedCategory, load_checkpoint, save_checkpoint
+from scoring.colour import colour_distances, combine, hsv_histograms, reference_subset
 from scoring.device import choose_device, describe
 from scoring.heatmaps import error_heatmap_png, occlusion_heatmap_png
 from scoring.model import ConvVAE, VAEConfig
@@ -81,9 +82,11 @@ class CalibrationOptions:
 
 
 def default_model_config() -> VAEConfig:
-    """The configuration ``benchmarks/quality.py`` found best (docs/BENCHMARKS.md): a frame's error is the
-    15th percentile of its per-pixel errors, each divided by that pixel's median error on unseen matches."""
-    return VAEConfig(error_quantile=0.15, normalise_pixels=True, error_scale_eps=0.1)
+    """The configuration ``benchmarks/quality.py`` found best (docs/BENCHMARKS.md): the reconstruction error
+    is the 15th percentile of a frame's per-pixel errors, each divided by that pixel's median error on unseen
+    matches, and the score combines it with the frame's colour distance to the reference frames (weight 0.7
+    in the log domain)."""
+    return VAEConfig(error_quantile=0.15, normalise_pixels=True, error_scale_eps=0.1, colour_weight=0.7)
 
 
 @dataclass(frozen=True)
@@ -131,16 +134,29 @@ class _Progress:
         return self.on_progress(epoch, step, metrics) if self.on_progress else None
 
 
-def _held_out_maps(frames, groups, times, options: TrainingOptions, device, progress: _Progress, final):
-    """Per-pixel error maps (M, H, W) of frames no model trained on, and the clip each came from (M,).
+def _held_out_colour(histograms, held_out: np.ndarray, config: VAEConfig) -> np.ndarray | None:
+    """Colour distances of the ``held_out`` (bool mask) frames to a reference made of the other frames."""
+    if histograms is None:
+        return None
+    reference = torch.from_numpy(reference_subset(histograms[~held_out], config.colour_references))
+    return colour_distances(histograms[held_out], reference, config.colour_neighbours)
+
+
+def _held_out_maps(frames, groups, times, options: TrainingOptions, device, progress: _Progress, final,
+                   histograms=None):  # fmt: skip
+    """Per-pixel error maps (M, H, W) of frames no model trained on, the clip each came from (M,), and their
+    colour distances to the frames trained on (M,) (None without ``histograms``).
 
     With clips held out: each clip under a model trained on the other clips (what an unseen match looks
     like); otherwise the final model's held-out time blocks.
     """
     if options.calibration.holdout != "clips" or len(np.unique(groups)) < 2:
-        return error_maps(final.model, frames[final.val_index]), groups[final.val_index]
+        held_out = np.zeros(len(frames), dtype=bool)
+        held_out[final.val_index] = True
+        colour = _held_out_colour(histograms, held_out, options.model)
+        return error_maps(final.model, frames[held_out]), groups[held_out], colour
     fold_train = dataclasses.replace(options.train, epochs=options.calibration.fold_epochs)
-    maps, clip_ids = [], []
+    maps, clip_ids, colours = [], [], []
     for fold, clip in enumerate(np.unique(groups), start=1):
         progress.fold = fold
         keep = groups != clip
@@ -149,7 +165,9 @@ def _held_out_maps(frames, groups, times, options: TrainingOptions, device, prog
         )
         maps.append(error_maps(result.model, frames[~keep]))
         clip_ids.append(groups[~keep])
-    return np.concatenate(maps), np.concatenate(clip_ids)
+        colours.append(_held_out_colour(histograms, ~keep, options.model))
+    colour = None if histograms is None else np.concatenate(colours)
+    return np.concatenate(maps), np.concatenate(clip_ids), colour
 
 
 def _fit_error_scale(model: ConvVAE, maps: np.ndarray) -> None:
@@ -182,11 +200,18 @@ def train_category(
     n_folds = len(np.unique(groups)) if use_folds else 0
     progress = _Progress(on_progress, options.train.epochs + n_folds * options.calibration.fold_epochs)
     result = train_vae(frames, groups, times, options.model, options.train, device, progress)
-    maps, clip_ids = _held_out_maps(frames, groups, times, options, device, progress, result)
+    histograms = hsv_histograms(frames) if options.model.colour_weight > 0 else None
+    maps, clip_ids, colour = _held_out_maps(
+        frames, groups, times, options, device, progress, result, histograms
+    )
     model = result.model.cpu()
     if options.model.normalise_pixels:
         _fit_error_scale(model, maps)
     held_out = model_error(model, torch.from_numpy(maps)).double().numpy()
+    if histograms is not None:
+        reference = reference_subset(histograms, options.model.colour_references)
+        model.set_colour_reference(torch.from_numpy(reference))
+        held_out = combine(held_out, colour, options.model.colour_weight)
     negative_losses = None
     if negatives:
         neg_frames, _, _ = _stack(negatives, options.model)

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from scoring.colour import colour_distances, combine, hsv_histograms
 from scoring.model import ConvVAE
 
 UNKNOWN = "unknown"
@@ -59,6 +60,8 @@ def resize_frames(frames: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def _to_input(frames: np.ndarray, device: torch.device) -> torch.Tensor:
+    if not frames.flags.writeable:  # memory-mapped frame sets are read-only; torch wants a writable array
+        frames = frames.copy()
     x = torch.from_numpy(np.ascontiguousarray(frames)).to(device)  # (B, H, W, C) uint8
     return x.permute(0, 3, 1, 2).float().div_(255.0)  # (B, C, H, W) in [0, 1]
 
@@ -97,7 +100,8 @@ def error_from_recon(
 
 
 def model_error(model: ConvVAE, err: torch.Tensor) -> torch.Tensor:
-    """Per-frame error (B,) from per-pixel errors (B, H, W) as ``model``'s configuration defines it."""
+    """Per-frame reconstruction error (B,) from per-pixel errors (B, H, W) as ``model``'s configuration
+    defines it (without the colour term: see ``with_colour``)."""
     cfg = model.config
     scale = model.error_scale.to(err.device) if cfg.normalise_pixels else None
     return aggregate_errors(err, cfg.error_pool, cfg.error_quantile, scale)
@@ -125,10 +129,21 @@ def frame_errors(
     for start in range(0, len(frames), batch_size):
         chunk = frames[start : start + batch_size]
         x, recon = _reconstruct(model, chunk)
-        errors[start : start + len(chunk)] = model_error(model, pixel_errors(x, recon)).double().cpu().numpy()
+        vae = model_error(model, pixel_errors(x, recon)).double().cpu().numpy()
+        errors[start : start + len(chunk)] = with_colour(model, vae, chunk)
         if on_batch is not None:
             on_batch(len(chunk))
     return errors
+
+
+def with_colour(model: ConvVAE, vae_errors: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """The frame score: the reconstruction error, combined with the colour distance when the model has one."""
+    cfg = model.config
+    if cfg.colour_weight <= 0:
+        return vae_errors
+    histograms = hsv_histograms(resize_frames(frames, cfg.height, cfg.width))
+    colour = colour_distances(histograms, model.colour_reference, cfg.colour_neighbours)
+    return combine(vae_errors, colour, cfg.colour_weight)
 
 
 @torch.inference_mode()

@@ -26,14 +26,15 @@ def load_model_row(job) -> TrainedModel:
 
 
 def training_options(config: dict):
-    """``scoring.pipeline.TrainingOptions`` from a model row's config JSON (defaults for missing keys)."""
+    """``scoring.pipeline.TrainingOptions`` from a model row's config JSON; missing keys take the defaults the
+    quality benchmark chose (``default_model_config``), not the bare dataclass ones."""
     from scoring.model import VAEConfig
-    from scoring.pipeline import CalibrationOptions, TrainingOptions
+    from scoring.pipeline import CalibrationOptions, TrainingOptions, default_model_config
     from scoring.training import TrainConfig
 
     try:
         return TrainingOptions(
-            model=VAEConfig.from_dict(config.get("model", {})),
+            model=VAEConfig.from_dict({**default_model_config().to_dict(), **config.get("model", {})}),
             train=TrainConfig.from_dict(config.get("train", {})),
             calibration=CalibrationOptions(**config.get("calibration", {})),
         )

@@ -64,3 +64,28 @@ def test_it_rejects_weights_that_do_not_match_the_config(tmp_path, trained):
     (tmp_path / "model.json").write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match="do not match"):
         load_checkpoint(tmp_path)
+
+
+def test_a_colour_reference_of_any_length_round_trips(tmp_path, trained):
+    config = VAEConfig(height=18, width=32, latent_dim=6, base_channels=4, colour_weight=0.5)
+    model = ConvVAE(config)
+    model.set_colour_reference(torch.rand(7, 256))
+    save_checkpoint(TrainedCategory("soccer", model, trained.calibration), tmp_path / "m")
+    loaded = load_checkpoint(tmp_path / "m")
+    torch.testing.assert_close(loaded.model.colour_reference, model.colour_reference)
+
+
+def test_models_saved_before_colour_statistics_still_load(tmp_path, trained):
+    from safetensors.torch import load_file, save_file
+
+    save_checkpoint(trained, tmp_path / "m")
+    state = load_file(str(tmp_path / "m/weights.safetensors"))
+    del state["colour_reference"]
+    save_file(state, str(tmp_path / "m/weights.safetensors"), metadata={"format": "offside-vae"})
+    assert load_checkpoint(tmp_path / "m").model.colour_reference.shape == (0, 256)
+
+    meta = json.loads((tmp_path / "m/model.json").read_text())
+    meta["config"]["colour_weight"] = 0.5  # claims a colour term it has no reference for
+    (tmp_path / "m/model.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="colour statistics are missing"):
+        load_checkpoint(tmp_path / "m")

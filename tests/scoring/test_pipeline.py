@@ -91,3 +91,14 @@ def test_training_options_round_trip_through_a_dict():
     opts = options(percentile=97.5)
     assert TrainingOptions.from_dict(opts.to_dict()) == opts
     assert TrainingOptions.from_dict({}) == TrainingOptions()
+
+
+def test_the_colour_term_is_calibrated_and_flags_a_scene_of_another_colour():
+    coloured = dataclasses.replace(options(), model=dataclasses.replace(TINY, colour_weight=0.7))
+    trained = train_category("green", [clip(1), clip(1, seed=1)], options=coloured)
+    assert trained.model.colour_reference.shape == (80, 256)
+    np.testing.assert_array_equal(np.unique(trained.calibration.held_out_groups), [0, 1])
+    result = score_frames(clip(2, n=20, seed=5), [trained], RAW)
+    assert result.out.all()
+    inside = score_frames(clip(1, n=20, seed=7), [trained], RAW)
+    assert np.median(inside.best_scores) < np.median(result.best_scores)
