@@ -13,23 +13,30 @@ import torch
 
 HUE_BINS, SATURATION_BINS, VALUE_BINS = 16, 4, 4
 COLOUR_BINS = HUE_BINS * SATURATION_BINS * VALUE_BINS  # 256 values per histogram
+# Lookup tables from 8-bit H (OpenCV: 0..179), S and V to each channel's share of the joint bin index, so
+# one uint8 addition gives the bin: hue * 16 + saturation * 4 + value
+_HUE_PART = (np.arange(256) * HUE_BINS // 180).clip(0, HUE_BINS - 1).astype(np.uint8) * (
+    SATURATION_BINS * VALUE_BINS
+)
+_SATURATION_PART = (np.arange(256) * SATURATION_BINS // 256).astype(np.uint8) * VALUE_BINS
+_VALUE_PART = (np.arange(256) * VALUE_BINS // 256).astype(np.uint8)
 
 
 def hsv_histograms(frames: np.ndarray) -> np.ndarray:
     """uint8 RGB (N, H, W, 3) -> (N, 256) float32 joint HSV histograms (16 hue x 4 saturation x 4 value bins),
     each summing to 1."""
-    n = len(frames)
+    n, height, width = frames.shape[:3]
+    out = np.zeros((n, COLOUR_BINS), np.float32)
     if n == 0:
-        return np.zeros((0, COLOUR_BINS), np.float32)
-    # OpenCV's 8-bit hue runs 0..179
-    hsv = np.stack([cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2HSV) for f in frames])
-    hue = hsv[..., 0].astype(np.int64) * HUE_BINS // 180
-    sat = hsv[..., 1].astype(np.int64) * SATURATION_BINS // 256
-    val = hsv[..., 2].astype(np.int64) * VALUE_BINS // 256
-    bins = (hue * SATURATION_BINS + sat) * VALUE_BINS + val  # (N, H, W) in [0, 256)
-    offsets = np.arange(n, dtype=np.int64)[:, None, None] * COLOUR_BINS
-    counts = np.bincount((bins + offsets).ravel(), minlength=n * COLOUR_BINS).reshape(n, COLOUR_BINS)
-    return (counts / counts.sum(axis=1, keepdims=True)).astype(np.float32)
+        return out
+    # one colour conversion for the whole batch, stacked as one tall image
+    hsv = cv2.cvtColor(
+        np.ascontiguousarray(frames, dtype=np.uint8).reshape(n * height, width, 3), cv2.COLOR_RGB2HSV
+    )
+    bins = _HUE_PART[hsv[..., 0]] + _SATURATION_PART[hsv[..., 1]] + _VALUE_PART[hsv[..., 2]]  # uint8
+    for i, frame_bins in enumerate(bins.reshape(n, height * width)):
+        out[i] = np.bincount(frame_bins, minlength=COLOUR_BINS)
+    return out / (height * width)
 
 
 def reference_subset(histograms: np.ndarray, limit: int) -> np.ndarray:
