@@ -12,6 +12,9 @@ from typing import Any
 import numpy as np
 
 DEFAULT_PERCENTILE = 95.0  # chosen by benchmarks/quality.py (see docs/BENCHMARKS.md)
+# "auto" (the F1-optimal threshold when negatives exist, else the percentile) is an option, not the default:
+# the benchmark's F1 threshold flagged whole unseen soccer clips (docs/BENCHMARKS.md)
+DEFAULT_METHOD = "percentile"
 MAX_CURVE_POINTS = 200  # curves are stored in model JSON; keep them small
 
 
@@ -41,7 +44,7 @@ class Calibration:
     """The decision threshold of one category and how it was chosen."""
 
     threshold: float
-    method: str  # "percentile" or "f1"
+    method: str  # "percentile" or "f1" (what "auto" resolved to)
     percentile: float
     held_out_losses: np.ndarray = field(repr=False)  # losses of in-category frames the model did not train on
     negative_losses: np.ndarray | None = field(default=None, repr=False)
@@ -162,16 +165,19 @@ def calibrate(
     held_out_losses: np.ndarray,
     negative_losses: np.ndarray | None = None,
     percentile: float = DEFAULT_PERCENTILE,
-    method: str = "percentile",
+    method: str = DEFAULT_METHOD,
     groups: np.ndarray | None = None,
 ) -> Calibration:
     """Threshold from a percentile of held-out losses; with negatives also ROC/PR and the F1-optimal one.
 
-    ``method="f1"`` uses the F1-optimal threshold as the decision threshold (needs negatives). With
+    ``method="f1"`` uses the F1-optimal threshold as the decision threshold (needs negatives); ``"auto"``
+    uses it when negatives are given, else the percentile. With
     ``groups`` (N,) naming the held-out clip of each loss, the percentile is taken per clip and the
     thresholds are combined by ``grouped_percentile_threshold``.
     """
     held_out = np.asarray(held_out_losses, dtype=np.float64)
+    if method == "auto":
+        method = "f1" if negative_losses is not None and len(negative_losses) else "percentile"
     if groups is not None and len(groups) != len(held_out):
         raise ValueError(f"{len(groups)} held-out groups for {len(held_out)} held-out losses")
     if groups is not None and len(np.unique(groups)) > 1:

@@ -90,7 +90,12 @@ def _add_train(sub) -> None:
         help="a clip that is NOT this category (repeatable); adds ROC/F1 calibration",
     )
     p.add_argument("--percentile", type=float, default=None, help="threshold percentile of held-out losses")
-    p.add_argument("--method", choices=["percentile", "f1"], default=None)
+    p.add_argument(
+        "--method",
+        choices=["auto", "percentile", "f1"],
+        default=None,
+        help="threshold (default percentile); auto = best F1 with --negative clips, else the percentile",
+    )
     p.add_argument("--holdout", choices=["clips", "blocks"], default=None, help="calibration hold-out")
     p.add_argument("--height", type=int, default=None, help="model input height (default: 54)")
     p.add_argument("--width", type=int, default=None, help="model input width (default: 96)")

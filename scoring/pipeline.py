@@ -74,7 +74,8 @@ class ClipFrames:
 @dataclass(frozen=True)
 class CalibrationOptions:
     percentile: float = cal.DEFAULT_PERCENTILE
-    method: str = "percentile"  # "f1" uses the F1-optimal threshold (needs negatives)
+    # "percentile", "f1" (the F1-optimal threshold, needs negatives) or "auto": f1 when negatives are given
+    method: str = cal.DEFAULT_METHOD
     # "clips": leave one reference clip out at a time, train on the rest, and take the held-out clip's losses,
     # so the threshold reflects footage the model has never seen; "blocks": the final model's held-out blocks
     holdout: str = "clips"

@@ -35,8 +35,8 @@ class RecalibrateForm(forms.Form):
         "Leave empty to keep each version's own.",
     )  # fmt: skip
     method = forms.ChoiceField(
-        choices=[("", "keep each version's method"), ("percentile", "percentile of held-out losses"),
-                 ("f1", "F1-optimal threshold against negatives")],
+        choices=[("", "keep each version's method"), ("auto", "F1-optimal with negatives, else percentile"),
+                 ("percentile", "percentile of held-out losses"), ("f1", "F1-optimal against negatives")],
         required=False,
     )  # fmt: skip
     use_negatives = forms.BooleanField(

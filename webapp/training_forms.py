@@ -34,7 +34,11 @@ class TrainForm(forms.Form):
         min_value=50.0, max_value=100.0, required=False, label="Threshold percentile"
     )
     method = forms.ChoiceField(
-        choices=[("percentile", "Percentile of held-out losses"), ("f1", "Best F1 (needs negative clips)")],
+        choices=[
+            ("percentile", "Percentile of held-out losses"),
+            ("auto", "Best F1 when there are negative clips, else the percentile"),
+            ("f1", "Best F1 (needs negative clips)"),
+        ],
         required=False,
         label="Threshold method",
     )

@@ -11,7 +11,7 @@ from workers.framesets import clip_frames, ensure_frameset
 from workers.jobs import InputError
 from workers.training import load_model_row
 
-METHODS = ("percentile", "f1")
+METHODS = ("auto", "percentile", "f1")
 
 
 def recalibration_params(params: dict) -> tuple[float | None, str | None, bool]:

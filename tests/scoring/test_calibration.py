@@ -110,3 +110,13 @@ def test_recalibration_with_negatives_then_without_them():
 def test_groups_must_match_the_losses():
     with pytest.raises(ValueError, match="3 held-out groups for 2"):
         calibrate(np.array([0.1, 0.2]), groups=np.array([0, 1, 1]))
+
+
+def test_auto_uses_the_f1_threshold_only_when_there_are_negatives():
+    held_out = np.linspace(0, 1, 200)
+    alone = calibrate(held_out, method="auto")
+    assert alone.method == "percentile" and alone.threshold == pytest.approx(np.percentile(held_out, 95))
+    with_negatives = calibrate(held_out, np.linspace(2, 3, 50), method="auto")
+    assert with_negatives.method == "f1" and with_negatives.threshold == with_negatives.f1_threshold
+    assert calibrate(held_out, np.zeros(0), method="auto").method == "percentile"
+    assert calibrate(held_out, np.linspace(2, 3, 50)).method == "percentile", "the default ignores negatives"

@@ -95,7 +95,7 @@ class TrainIn(Schema):
     batch_size: int | None = Field(None, ge=1, le=4096)
     lr: float | None = Field(None, ge=1e-6, le=1)
     percentile: float | None = Field(None, ge=50, le=100)
-    method: str | None = Field(None, pattern="^(percentile|f1)$")
+    method: str | None = Field(None, pattern="^(auto|percentile|f1)$")
     holdout: str | None = Field(None, pattern="^(clips|blocks)$")
     fold_epochs: int | None = Field(None, ge=1, le=1000)
 
