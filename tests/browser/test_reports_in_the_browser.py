@@ -28,6 +28,9 @@ IMAGE_LOADED = """(selector) => {
 }"""
 
 
+CURSOR_DRAWN = "(document.getElementById('timeline').layout.shapes || []).some((s) => s.name === 'cursor')"
+
+
 def image_loaded(page, selector: str) -> None:
     page.wait_for_function(IMAGE_LOADED, arg=selector)
 
@@ -50,8 +53,10 @@ def test_click_on_the_timeline_shows_the_frame_and_its_heatmap(worker, page, own
     assert "error.png" in page.get_attribute("#frame-heatmap", "src")
     assert page.evaluate("document.getElementById('player').currentTime") == pytest.approx(5.0, abs=0.3)
 
-    # zooming redraws the visible range from the full arrays the page fetched
+    # zooming redraws the visible range from the full arrays the page fetched; first let the click's own
+    # relayout (the cursor line) finish, so the two layout changes cannot interleave
     page.wait_for_selector("#whatif input[name=high]:not([disabled])")
+    page.wait_for_function(CURSOR_DRAWN)
     page.evaluate("Plotly.relayout('timeline', {'xaxis.range': [4.0, 6.0]})")
     page.wait_for_function("Math.min(...document.getElementById('timeline')._fullData[0].x) >= 3.7")
     shown = page.evaluate("Array.from(document.getElementById('timeline')._fullData[0].x)")
