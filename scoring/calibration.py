@@ -217,10 +217,9 @@ def recalibrate(
 ) -> Calibration:
     """A new calibration from ``previous``'s held-out losses (and their clips), with another percentile, other
     negatives (None keeps the previous ones; an empty array drops them) or another method."""
-    negatives = previous.negative_losses if negative_losses is None else negative_losses
-    return calibrate(
+    return calibrate(  # calibrate treats an empty array as no negatives
         previous.held_out_losses,
-        negatives if negatives is not None and len(negatives) else None,
+        previous.negative_losses if negative_losses is None else negative_losses,
         previous.percentile if percentile is None else percentile,
         previous.method if method is None else method,
         previous.held_out_groups,

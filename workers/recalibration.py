@@ -63,8 +63,8 @@ def load_trained(model: TrainedModel):
 
 
 def recalibrate_work(job, report) -> dict:
-    """Body of recalibrate_task: params ``model_id``, ``percentile`` (50-100, optional), ``method``
-    ("percentile" or "f1", optional) and ``use_negatives`` (score the category's negative clips now)."""
+    """Body of recalibrate_task: params ``model_id``, ``percentile`` (50-100, optional), ``method`` (one of
+    ``METHODS``, optional) and ``use_negatives`` (score the category's negative clips now)."""
     from scoring.calibration import recalibrate
     from scoring.checkpoint import update_calibration
 
