@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from webapp.media import write_atomic
 from webapp.models import Category, FrameSet, ReferenceClip, TrainedModel, Video
 from webapp.models.videos import media_path
-from webapp.report_images import write_atomic
 
 FRAMES_PER_CLIP = 150  # sampled evenly from each clip: enough for a box plot, quick on a CPU
 ANALYSIS_VERSION = 1

@@ -16,6 +16,7 @@ import numpy as np
 
 from scoring.segments import TemporalParams, decide_segments
 from webapp import charts
+from webapp.media import write_atomic
 from webapp.models import FrameSet, ScoringRun
 from webapp.models.videos import media_path
 
@@ -90,10 +91,7 @@ class RunData:
             return np.asarray(json.loads(cache.read_text()), dtype=np.float64)
         cuts = self._detect_cuts()
         if cuts is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_name(".cuts.json.tmp")
-            tmp.write_text(json.dumps(cuts.tolist()))
-            tmp.replace(cache)
+            write_atomic(cache, json.dumps(cuts.tolist()).encode())
         return cuts
 
     def _detect_cuts(self) -> np.ndarray | None:

@@ -7,7 +7,6 @@ scores hundreds of occluded copies. Files live under ``MEDIA_ROOT/runs/<run>/hea
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
@@ -16,6 +15,7 @@ import torch
 
 from scoring.heatmaps import encode_png, error_heatmap_png, occlusion_heatmap_png
 from scoring.scorer import error_maps, frame_errors, resize_frames
+from webapp.media import write_atomic
 
 DISPLAY_WIDTH = 480  # frames are shown side by side; no need for full resolution
 KINDS = ("frame", "recon", "error", "occlusion")
@@ -25,14 +25,6 @@ def heatmap_path(run, index: int, model_index: int, kind: str) -> Path:
     if kind not in KINDS:
         raise ValueError(f"unknown image kind {kind!r}")
     return run.directory / "heatmaps" / f"{int(index)}-m{int(model_index)}-{kind}.png"
-
-
-def write_atomic(path: Path, payload: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(payload)
-    tmp.replace(path)
-    return path
 
 
 def display_frame(video, t_s: float) -> np.ndarray:

@@ -220,3 +220,17 @@ def test_model_report_draws_roc_and_pr_when_the_calibration_has_negatives():
     assert "0.800" in figures["pr"]["layout"]["title"]["text"]
     assert [t["name"] for t in figures["calibration"]["data"]] == ["held-out reference", "negative clips"]
     assert [t["name"] for t in figures["latent"]["data"]] == ["reference", "negative"]
+
+
+def test_cache_files_written_by_concurrent_threads_never_collide(tmp_path):
+    """The page asks for a frame's three images at once; request threads may write one cache file together."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from webapp.media import write_atomic
+
+    target = tmp_path / "cache" / "frame.png"
+    payloads = [bytes([i]) * 200_000 for i in range(16)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda p: write_atomic(target, p), payloads))
+    assert target.read_bytes() in payloads
+    assert [p.name for p in target.parent.iterdir()] == ["frame.png"], "no temporary file left behind"
