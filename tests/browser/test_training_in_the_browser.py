@@ -1,22 +1,16 @@
-"""Training from the category page in Chromium: the live progress bar reaches done, the loss chart fills."""
+"""Training from the category page in Chromium: the live progress bar reaches done, the loss chart fills;
+staff recalibrate the version from the admin and its page lists the change."""
 
 import re
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.training_fixtures import category_with_clip, ready_video
-from webapp.models import TrainedModel
+from tests.browser.test_datasets_in_the_browser import log_in
+from tests.integration.helpers import wait_for_job
+from tests.training_fixtures import TINY_CONFIG, category_with_clip, ready_video
+from webapp.models import Job, TrainedModel
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, user) -> None:
-    page.goto("/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
 
 
 def test_training_from_the_category_page_shows_progress_until_done(worker, page, owner, tmp_path):
@@ -41,3 +35,26 @@ def test_training_from_the_category_page_shows_progress_until_done(worker, page,
     model = TrainedModel.objects.get(category=category)
     assert model.status == "ready" and model.is_active
     assert [p["epoch"] for p in model.curves["epochs"]] == [1, 2]
+
+
+def test_staff_recalibrate_a_version_from_the_admin(worker, page, owner, staff, tmp_path):
+    category = category_with_clip(owner, ready_video(owner, tmp_path, "pitch.mp4", [("field", 3.0)]))
+    model = TrainedModel.start_training(category, owner, TINY_CONFIG)
+    assert wait_for_job(model.job.pk, timeout_s=120).status == "succeeded"
+    model.refresh_from_db()
+    log_in(page, staff)
+    page.goto("/admin/webapp/trainedmodel/")
+
+    page.check(f'input[name="_selected_action"][value="{model.pk}"]')
+    page.select_option('select[name="action"]', "recalibrate")
+    page.click('button[name="index"]')
+    page.fill("#id_percentile", "60")
+    page.click('input[name="apply"]')
+    page.locator(".messagelist", has_text=f"Recalibration of {model.label} queued").wait_for()
+
+    job = wait_for_job(Job.objects.get(kind=Job.Kind.RECALIBRATE).pk, timeout_s=60)
+    assert job.status == "succeeded", job.error
+    page.goto(f"/models/{model.pk}/")
+    table = page.locator("#recalibrations")
+    assert "(60.0th)" in table.inner_text()
+    assert f"{job.result['threshold']:.5f}" in page.inner_text("#threshold")
