@@ -133,6 +133,11 @@ def load_checkpoint(directory: str | Path, device: torch.device | str = "cpu") -
     reference = state.setdefault("colour_reference", torch.zeros(0, model.colour_reference.shape[1]))
     if config.colour_weight > 0 and len(reference) == 0:
         raise CheckpointError(f"{directory / WEIGHTS_FILE}: colour statistics are missing")
+    if reference.ndim != 2 or reference.shape[1] != model.colour_reference.shape[1]:
+        raise CheckpointError(
+            f"{directory / WEIGHTS_FILE}: colour statistics of {tuple(reference.shape)} do not match a "
+            f"{config.colour_grid}x{config.colour_grid} colour grid"
+        )
     model.set_colour_reference(torch.empty_like(reference))  # the count is the saved one
     try:
         model.load_state_dict(state, strict=True)

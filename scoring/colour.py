@@ -3,6 +3,10 @@
 The VAE's error asks whether a frame's texture and layout can be rebuilt; a tennis court (flat blue and
 green) or a cricket field rebuild well enough, yet their colours are not a soccer broadcast's. The quality
 benchmark (docs/BENCHMARKS.md) combines both: ``combined = vae_error ** (1 - w) * colour_distance ** w``.
+
+With ``grid`` > 1 each frame gets one histogram per cell of a grid x grid split, concatenated: where the
+colours are matters too (a blue tennis court in the middle of the picture, green around it, has a green and
+blue mix that some soccer frame with blue stands shares; split in quarters it shares it with none).
 """
 
 from __future__ import annotations
@@ -22,21 +26,46 @@ _SATURATION_PART = (np.arange(256) * SATURATION_BINS // 256).astype(np.uint8) * 
 _VALUE_PART = (np.arange(256) * VALUE_BINS // 256).astype(np.uint8)
 
 
-def hsv_histograms(frames: np.ndarray) -> np.ndarray:
-    """uint8 RGB (N, H, W, 3) -> (N, 256) float32 joint HSV histograms (16 hue x 4 saturation x 4 value bins),
-    each summing to 1."""
+def histogram_size(grid: int = 1) -> int:
+    """Length of one frame's histogram: COLOUR_BINS per grid cell."""
+    return COLOUR_BINS * grid * grid
+
+
+def _cell_offsets(height: int, width: int, grid: int) -> tuple[np.ndarray, np.ndarray]:
+    """(H, W) int64 offset of each pixel's cell in the concatenated histogram, and (grid * grid,) the
+    number of pixels in each cell (cells differ by a row or column when the size does not divide)."""
+    rows = np.arange(height) * grid // height  # (H,) cell row of each pixel row
+    cols = np.arange(width) * grid // width
+    cells = rows[:, None] * grid + cols[None, :]  # (H, W)
+    return cells * COLOUR_BINS, np.bincount(cells.ravel(), minlength=grid * grid)
+
+
+def hsv_histograms(frames: np.ndarray, grid: int = 1) -> np.ndarray:
+    """uint8 RGB (N, H, W, 3) -> (N, 256 * grid**2) float32 joint HSV histograms (16 hue x 4 saturation x 4
+    value bins) of each cell of a grid x grid split, concatenated row by row; each cell's histogram sums to
+    1 / grid**2, so a frame's sums to 1 and L1 distances stay in 0..2 whatever the grid."""
+    if grid < 1:
+        raise ValueError("the colour grid needs at least one cell")
     n, height, width = frames.shape[:3]
-    out = np.zeros((n, COLOUR_BINS), np.float32)
+    size = histogram_size(grid)
+    out = np.zeros((n, size), np.float32)
     if n == 0:
         return out
+    if height < grid or width < grid:
+        raise ValueError(f"a {height}x{width} frame cannot be split into {grid}x{grid} cells")
     # one colour conversion for the whole batch, stacked as one tall image
     hsv = cv2.cvtColor(
         np.ascontiguousarray(frames, dtype=np.uint8).reshape(n * height, width, 3), cv2.COLOR_RGB2HSV
     )
     bins = _HUE_PART[hsv[..., 0]] + _SATURATION_PART[hsv[..., 1]] + _VALUE_PART[hsv[..., 2]]  # uint8
-    for i, frame_bins in enumerate(bins.reshape(n, height * width)):
-        out[i] = np.bincount(frame_bins, minlength=COLOUR_BINS)
-    return out / (height * width)
+    offsets, cell_pixels = _cell_offsets(height, width, grid)
+    if grid == 1:  # the uint8 bins index the histogram as they are
+        flat = bins.reshape(n, height * width)
+    else:
+        flat = (bins.reshape(n, height, width) + offsets).reshape(n, height * width)  # int64
+    for i, frame_bins in enumerate(flat):
+        out[i] = np.bincount(frame_bins, minlength=size)
+    return out / np.repeat(cell_pixels * grid * grid, COLOUR_BINS).astype(np.float32)
 
 
 def reference_subset(histograms: np.ndarray, limit: int) -> np.ndarray:
@@ -53,12 +82,27 @@ def colour_distances(histograms: np.ndarray, reference: torch.Tensor | np.ndarra
     if len(reference) == 0:
         raise ValueError("the colour reference is empty")
     k = min(neighbours, len(reference))
+    in_reference = (reference > 0).any(dim=0)  # (B,) bins some reference frame uses
     out = np.empty(len(histograms), dtype=np.float64)
     for start in range(0, len(histograms), batch_size):
         query = torch.from_numpy(np.ascontiguousarray(histograms[start : start + batch_size]))
-        distances = torch.cdist(query[None], reference[None], p=1)[0]  # (B, R)
+        distances = _sparse_l1(query, reference, in_reference)  # (B, R)
         out[start : start + len(query)] = distances.topk(k, dim=1, largest=False).values.mean(dim=1).numpy()
     return out
+
+
+def _sparse_l1(query: torch.Tensor, reference: torch.Tensor, in_reference: torch.Tensor) -> torch.Tensor:
+    """All L1 distances (Q, R), exactly, comparing bin by bin only where both sides have colour: a frame
+    uses a few hundred of the bins, so this is 1.5 to 3x faster than the full ``cdist``.
+
+    A bin no query uses adds each reference's mass there, and a bin no reference uses adds each query's.
+    """
+    in_query = (query > 0).any(dim=0)
+    both = in_query & in_reference
+    distances = torch.cdist(query[:, both][None], reference[:, both][None], p=1)[0]
+    distances += query[:, in_query & ~in_reference].sum(dim=1, keepdim=True)
+    distances += reference[:, ~in_query].sum(dim=1)[None, :]
+    return distances
 
 
 def combine(vae_errors: np.ndarray, colour: np.ndarray, weight: float) -> np.ndarray:

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from scoring.colour import COLOUR_BINS
+from scoring.colour import histogram_size
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class VAEConfig:
     colour_weight: float = 0.0
     colour_neighbours: int = 5
     colour_references: int = 1024  # at most this many training frames' histograms, spread evenly
+    colour_grid: int = 1  # histograms per frame: one per cell of a grid x grid split (1: the whole frame)
 
     def __post_init__(self) -> None:
         if self.height < 2**self.depth or self.width < 2**self.depth:
@@ -55,8 +56,10 @@ class VAEConfig:
             raise ValueError("error_quantile must be in (0, 1]")
         if not 0.0 <= self.colour_weight < 1.0:
             raise ValueError("colour_weight must be in [0, 1)")
-        if min(self.colour_neighbours, self.colour_references) < 1:
-            raise ValueError("colour_neighbours and colour_references must be positive")
+        if min(self.colour_neighbours, self.colour_references, self.colour_grid) < 1:
+            raise ValueError("colour_neighbours, colour_references and colour_grid must be positive")
+        if self.colour_grid > min(self.height, self.width):
+            raise ValueError("colour_grid cannot have more cells per side than the input has pixels")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -107,8 +110,8 @@ class ConvVAE(nn.Module):
         )
         # (H, W) per-pixel error divisor set by calibration (ones = plain error); saved with the weights
         self.register_buffer("error_scale", torch.ones(config.height, config.width))
-        # (R, 256) HSV histograms of reference frames, set by training when colour_weight > 0
-        self.register_buffer("colour_reference", torch.zeros(0, COLOUR_BINS))
+        # (R, 256 * colour_grid**2) HSV histograms of reference frames, set by training when colour_weight > 0
+        self.register_buffer("colour_reference", torch.zeros(0, histogram_size(config.colour_grid)))
 
     def set_colour_reference(self, histograms: torch.Tensor) -> None:
         """Replace the reference histograms (their count varies with the training set)."""

@@ -85,9 +85,16 @@ class CalibrationOptions:
 def default_model_config() -> VAEConfig:
     """The configuration ``benchmarks/quality.py`` found best (docs/BENCHMARKS.md): the reconstruction error
     is the 15th percentile of a frame's per-pixel errors, each divided by that pixel's median error on unseen
-    matches, and the score combines it with the frame's colour distance to the reference frames (weight 0.7
-    in the log domain)."""
-    return VAEConfig(error_quantile=0.15, normalise_pixels=True, error_scale_eps=0.1, colour_weight=0.7)
+    matches, and the score combines it with the frame's colour distance to the reference frames (weight 0.8
+    in the log domain; one HSV histogram per quarter of the frame, 256 reference frames)."""
+    return VAEConfig(
+        error_quantile=0.15,
+        normalise_pixels=True,
+        error_scale_eps=0.1,
+        colour_weight=0.8,
+        colour_grid=2,
+        colour_references=256,
+    )
 
 
 @dataclass(frozen=True)
@@ -201,7 +208,9 @@ def train_category(
     n_folds = len(np.unique(groups)) if use_folds else 0
     progress = _Progress(on_progress, options.train.epochs + n_folds * options.calibration.fold_epochs)
     result = train_vae(frames, groups, times, options.model, options.train, device, progress)
-    histograms = hsv_histograms(frames) if options.model.colour_weight > 0 else None
+    histograms = (
+        hsv_histograms(frames, options.model.colour_grid) if options.model.colour_weight > 0 else None
+    )
     maps, clip_ids, colour = _held_out_maps(
         frames, groups, times, options, device, progress, result, histograms
     )

@@ -126,6 +126,14 @@ def _reconstruct(model: ConvVAE, frames: np.ndarray) -> tuple[torch.Tensor, torc
 
 
 @torch.inference_mode()
+def reconstructed_frames(model: ConvVAE, frames: np.ndarray) -> np.ndarray:
+    """uint8 (B, h, w, 3) reconstructions (decoder mean at z = mu) of ``frames`` at the model's size."""
+    _for_inference(model)
+    recon = _reconstruct(model, frames)[1]  # (B, C, h, w) in [0, 1]
+    return recon.permute(0, 2, 3, 1).clamp(0, 1).mul(255).round().byte().cpu().numpy()
+
+
+@torch.inference_mode()
 def frame_errors(
     model: ConvVAE,
     frames: np.ndarray,
@@ -153,7 +161,7 @@ def with_colour(model: ConvVAE, vae_errors: np.ndarray, frames: np.ndarray) -> n
     cfg = model.config
     if cfg.colour_weight <= 0:
         return vae_errors
-    histograms = hsv_histograms(frames)
+    histograms = hsv_histograms(frames, cfg.colour_grid)
     colour = colour_distances(histograms, model.colour_reference, cfg.colour_neighbours)
     return combine(vae_errors, colour, cfg.colour_weight)
 

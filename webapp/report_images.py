@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from scoring.heatmaps import encode_png, error_heatmap_png, occlusion_heatmap_png
-from scoring.scorer import error_maps, frame_errors, resize_frames
+from scoring.scorer import error_maps, frame_errors, reconstructed_frames, resize_frames
 from webapp.media import write_atomic
 
 DISPLAY_WIDTH = 480  # frames are shown side by side; no need for full resolution
@@ -40,14 +40,6 @@ def model_input(frameset_frames: np.ndarray | None, index: int, full: np.ndarray
     return resize_frames(source, config.height, config.width)  # (1, h, w, 3)
 
 
-@torch.inference_mode()
-def reconstruct(model, small: np.ndarray) -> np.ndarray:
-    """uint8 (B, h, w, 3) -> the decoder mean at z = mu, uint8 (B, h, w, 3)."""
-    x = torch.from_numpy(np.ascontiguousarray(small)).permute(0, 3, 1, 2).float().div(255.0)  # (B, 3, h, w)
-    recon = model.decode(model.encode(x)[0])  # (B, 3, h, w) in [0, 1]
-    return (recon.permute(0, 2, 3, 1).clamp(0, 1).mul(255).round().byte()).numpy()
-
-
 def upscale(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_NEAREST)
 
@@ -61,7 +53,7 @@ def render_frame_set(run, trained, frameset_frames, index: int, t_s: float, mode
     small = model_input(frameset_frames, index, full, trained.config)
     h, w = full.shape[:2]
     write_atomic(paths["frame"], encode_png(full))
-    write_atomic(paths["recon"], encode_png(upscale(reconstruct(trained.model, small)[0], w, h)))
+    write_atomic(paths["recon"], encode_png(upscale(reconstructed_frames(trained.model, small)[0], w, h)))
     write_atomic(paths["error"], error_heatmap_png(full, error_maps(trained.model, small)[0]))
     return paths
 
@@ -119,7 +111,7 @@ def enlarge(sheet: np.ndarray, tile_width: int, target_width: int = 160) -> np.n
 
 def pairs_grid(frames: np.ndarray, model, columns: int = 8) -> bytes:
     """Inputs on odd rows, their reconstructions right below, ``columns`` pairs per row band."""
-    recon = reconstruct(model, frames)
+    recon = reconstructed_frames(model, frames)
     bands = []
     for start in range(0, len(frames), columns):
         chunk = slice(start, start + columns)

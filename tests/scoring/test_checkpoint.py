@@ -75,6 +75,21 @@ def test_a_colour_reference_of_any_length_round_trips(tmp_path, trained):
     torch.testing.assert_close(loaded.model.colour_reference, model.colour_reference)
 
 
+def test_a_colour_grid_round_trips_and_a_reference_of_another_grid_is_refused(tmp_path, trained):
+    config = VAEConfig(height=18, width=32, latent_dim=6, base_channels=4, colour_weight=0.5, colour_grid=2)
+    model = ConvVAE(config)
+    model.set_colour_reference(torch.rand(5, 4 * 256))
+    save_checkpoint(TrainedCategory("soccer", model, trained.calibration), tmp_path / "m")
+    loaded = load_checkpoint(tmp_path / "m")
+    assert loaded.config.colour_grid == 2 and loaded.model.colour_reference.shape == (5, 1024)
+
+    meta = json.loads((tmp_path / "m/model.json").read_text())
+    meta["config"]["colour_grid"] = 1  # the saved reference has four cells per frame
+    (tmp_path / "m/model.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="do not match a 1x1 colour grid"):
+        load_checkpoint(tmp_path / "m")
+
+
 def test_models_saved_before_colour_statistics_still_load(tmp_path, trained):
     from safetensors.torch import load_file, save_file
 

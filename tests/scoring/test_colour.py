@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from scoring.colour import COLOUR_BINS, colour_distances, combine, hsv_histograms, reference_subset
+from scoring.colour import (
+    COLOUR_BINS,
+    colour_distances,
+    combine,
+    histogram_size,
+    hsv_histograms,
+    reference_subset,
+)
 
 
 def solid(rgb, n: int = 1, size=(6, 8)) -> np.ndarray:
@@ -39,3 +46,41 @@ def test_the_combined_score_is_a_weighted_geometric_mean():
     np.testing.assert_allclose(combine(np.array([4.0]), np.array([1.0]), 0.5), [2.0])
     np.testing.assert_allclose(combine(np.array([3.0]), np.array([7.0]), 0.0), [3.0])
     assert combine(np.array([0.0]), np.array([1.0]), 0.5)[0] > 0, "a perfect reconstruction stays finite"
+
+
+def test_a_grid_keeps_where_the_colours_are():
+    green, blue = (0, 160, 0), (0, 0, 200)
+    left_green = np.concatenate([solid(green, size=(6, 4)), solid(blue, size=(6, 4))], axis=2)
+    left_blue = left_green[:, :, ::-1].copy()
+    whole = hsv_histograms(np.concatenate([left_green, left_blue]))
+    assert colour_distances(whole[:1], whole[1:], neighbours=1)[0] == 0.0, "one histogram: same colours"
+    cells = hsv_histograms(np.concatenate([left_green, left_blue]), grid=2)
+    assert cells.shape == (2, histogram_size(2)) == (2, 4 * COLOUR_BINS)
+    np.testing.assert_allclose(cells.reshape(2, 4, COLOUR_BINS).sum(axis=2), 0.25, rtol=1e-6)
+    assert colour_distances(cells[:1], cells[1:], neighbours=1)[0] == pytest.approx(2.0)
+
+
+def test_cells_of_unequal_size_each_weigh_the_same():
+    frame = np.random.default_rng(1).integers(0, 256, (1, 7, 9, 3)).astype(np.uint8)  # 7x9 splits unevenly
+    np.testing.assert_allclose(
+        hsv_histograms(frame, grid=2).reshape(4, COLOUR_BINS).sum(axis=1), 0.25, rtol=1e-6
+    )
+    with pytest.raises(ValueError, match="cannot be split"):
+        hsv_histograms(frame, grid=8)
+    with pytest.raises(ValueError, match="at least one cell"):
+        hsv_histograms(frame, grid=0)
+
+
+def test_distances_match_a_plain_l1_when_bins_are_used_by_one_side_only():
+    rng = np.random.default_rng(3)
+    frames = rng.integers(0, 256, (12, 6, 8, 3)).astype(np.uint8)
+    frames[:6] //= 4  # dark frames: value bins the bright half never uses, and the other way round
+    histograms = hsv_histograms(frames, grid=2)
+    reference, query = histograms[:5], histograms[5:]
+    expected = np.abs(query[:, None] - reference[None]).sum(axis=2)  # (7, 5)
+    for k in (1, 3):
+        np.testing.assert_allclose(
+            colour_distances(query, reference, neighbours=k, batch_size=3),
+            np.sort(expected, axis=1)[:, :k].mean(axis=1),
+            rtol=1e-5,
+        )

@@ -12,6 +12,8 @@ from scoring.pipeline import (
     TrainedCategory,
     TrainingCancelled,
     TrainingOptions,
+    load_checkpoint,
+    save_checkpoint,
     score_frames,
     train_category,
 )
@@ -102,3 +104,16 @@ def test_the_colour_term_is_calibrated_and_flags_a_scene_of_another_colour():
     assert result.out.all()
     inside = score_frames(clip(1, n=20, seed=7), [trained], RAW)
     assert np.median(inside.best_scores) < np.median(result.best_scores)
+
+
+def test_the_default_colour_grid_is_trained_saved_and_scored(tmp_path):
+    gridded = dataclasses.replace(TINY, colour_weight=0.8, colour_grid=2, colour_references=16)
+    trained = train_category(
+        "green", [clip(1), clip(1, seed=1)], options=dataclasses.replace(options(), model=gridded)
+    )
+    assert trained.model.colour_reference.shape == (16, 4 * 256)
+    save_checkpoint(trained, tmp_path / "m")
+    loaded = load_checkpoint(tmp_path / "m")
+    assert score_frames(clip(2, n=20, seed=5), [loaded], RAW).out.all()
+    inside = score_frames(clip(1, n=20, seed=7), [loaded], RAW)
+    assert np.median(inside.best_scores) <= 1.5

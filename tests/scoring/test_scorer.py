@@ -11,6 +11,7 @@ from scoring.scorer import (
     error_maps,
     frame_errors,
     normalised_scores,
+    reconstructed_frames,
     resize_frames,
 )
 
@@ -55,6 +56,15 @@ def test_error_maps_have_the_model_input_size(model, frames):
     maps = error_maps(model, frames[:2])
     assert maps.shape == (2, 16, 32)
     assert (maps >= 0).all()
+
+
+def test_reconstructions_are_uint8_frames_whose_error_is_the_error_map(model, frames):
+    read_only = frames[:3].copy()
+    read_only.flags.writeable = False  # as memory-mapped frame sets are
+    recon = reconstructed_frames(model, read_only)
+    assert recon.shape == (3, 16, 32, 3) and recon.dtype == np.uint8
+    by_hand = ((recon.astype(np.float64) - frames[:3]) / 255.0) ** 2
+    np.testing.assert_allclose(by_hand.mean(axis=3), error_maps(model, frames[:3]), atol=0.01)
 
 
 def test_scores_are_errors_divided_by_each_threshold(model, frames):
