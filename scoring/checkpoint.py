@@ -6,7 +6,12 @@ saved ``VAEConfig`` and validates both files, raising ``CheckpointError`` for an
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,7 @@ FORMAT = "offside-vae"
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "weights.safetensors"
 META_FILE = "model.json"
+LOCK_FILE = ".model.lock"  # taken while model.json is read, changed and written back
 
 
 class CheckpointError(ValueError):
@@ -68,20 +74,41 @@ def save_checkpoint(trained: TrainedCategory, directory: str | Path) -> Path:
 
 
 def _write_meta(directory: Path, meta: dict[str, Any]) -> None:
-    tmp = directory / (META_FILE + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=1, default=_json_default))
-    tmp.replace(directory / META_FILE)  # atomic: a reader never sees half a file
+    """Replace ``model.json`` atomically: a reader never sees half a file, and each writer has its own
+    temporary file, so two writers cannot rename each other's half-written one."""
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=META_FILE + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps(meta, indent=1, default=_json_default))
+        os.replace(tmp, directory / META_FILE)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Exclusive lock on a model directory for a read-modify-write of its description (other processes
+    included: two recalibrations of one version queue here instead of losing one's history entry)."""
+    with open(directory / LOCK_FILE, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def update_calibration(directory: str | Path, calibration: Calibration, note: dict[str, Any]) -> None:
     """Replace the calibration of a saved model (weights untouched) and append ``note`` to its
     ``metadata.recalibrations`` history; ``CheckpointError`` if the directory is not a model."""
     directory = Path(directory)
-    meta = _read_meta(directory)
-    meta["calibration"] = calibration.to_dict()
-    metadata = meta.setdefault("metadata", {})
-    metadata["recalibrations"] = [*metadata.get("recalibrations", []), note]
-    _write_meta(directory, meta)
+    _read_meta(directory)  # not a model: say so before creating a lock file in it
+    with _locked(directory):
+        meta = _read_meta(directory)
+        meta["calibration"] = calibration.to_dict()
+        metadata = meta.setdefault("metadata", {})
+        metadata["recalibrations"] = [*metadata.get("recalibrations", []), note]
+        _write_meta(directory, meta)
 
 
 def _json_default(value: Any) -> Any:

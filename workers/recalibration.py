@@ -69,7 +69,7 @@ def recalibrate_work(job, report) -> dict:
     from scoring.checkpoint import update_calibration
 
     percentile, method, use_negatives = recalibration_params(job.params)
-    model = load_model_row(job)
+    model = load_model_row(job, "recalibration")
     report(0.0, "Loading the model", force=True)
     trained = load_trained(model)
     negatives, used = negative_losses(model, trained, report) if use_negatives else (None, None)

@@ -17,11 +17,12 @@ EXTRACT_SHARE = 0.10
 TRAIN_END = 0.95
 
 
-def load_model_row(job) -> TrainedModel:
+def load_model_row(job, work: str = "training") -> TrainedModel:
+    """The job's model version; ``InputError`` naming the ``work`` that cannot run when it was deleted."""
     model_id = job.params.get("model_id")
     model = TrainedModel.objects.select_related("category").filter(pk=model_id).first()
     if model is None:
-        raise InputError("The category (or this model version) was deleted before training could run.")
+        raise InputError(f"The category (or this model version) was deleted before {work} could run.")
     return model
 
 

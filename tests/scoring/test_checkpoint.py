@@ -1,11 +1,19 @@
+import dataclasses
 import json
+import threading
 
 import numpy as np
 import pytest
 import torch
 
 from scoring.calibration import calibrate
-from scoring.checkpoint import CheckpointError, TrainedCategory, load_checkpoint, save_checkpoint
+from scoring.checkpoint import (
+    CheckpointError,
+    TrainedCategory,
+    load_checkpoint,
+    save_checkpoint,
+    update_calibration,
+)
 from scoring.model import ConvVAE, VAEConfig
 from scoring.training import TrainConfig
 
@@ -104,3 +112,30 @@ def test_models_saved_before_colour_statistics_still_load(tmp_path, trained):
     (tmp_path / "m/model.json").write_text(json.dumps(meta))
     with pytest.raises(CheckpointError, match="colour statistics are missing"):
         load_checkpoint(tmp_path / "m")
+
+
+def test_simultaneous_recalibrations_each_keep_their_history_entry(tmp_path, trained):
+    save_checkpoint(trained, tmp_path / "m")
+    new = dataclasses.replace(trained.calibration, threshold=0.5)
+    start = threading.Barrier(8)
+
+    def recalibrate(i: int) -> None:
+        start.wait()
+        update_calibration(tmp_path / "m", new, {"run": i})
+
+    threads = [threading.Thread(target=recalibrate, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    loaded = load_checkpoint(tmp_path / "m")
+    assert loaded.threshold == 0.5
+    assert sorted(n["run"] for n in loaded.metadata["recalibrations"]) == list(range(8))
+    assert not list((tmp_path / "m").glob("*.tmp")), "no temporary file is left behind"
+
+
+def test_recalibrating_a_folder_that_is_not_a_model_changes_nothing(tmp_path, trained):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CheckpointError):
+        update_calibration(tmp_path / "empty", trained.calibration, {})
+    assert list((tmp_path / "empty").iterdir()) == []

@@ -100,6 +100,13 @@ def test_a_version_whose_files_are_gone_fails_with_a_reason(trained):
         recalibrate_work(recalibration_job(trained, percentile=90), Recorder())
 
 
+def test_a_version_deleted_before_its_recalibration_ran_is_named_so(trained):
+    job = recalibration_job(trained, percentile=90)
+    trained.delete()
+    with pytest.raises(InputError, match="deleted before recalibration could run"):
+        recalibrate_work(Job.objects.get(pk=job.pk), Recorder())
+
+
 def test_the_version_page_lists_recalibrations(trained, owner_client):
     recalibrate_work(recalibration_job(trained, percentile=75), Recorder())
     trained.refresh_from_db()
