@@ -30,6 +30,7 @@ from scoring.scorer import (
     model_error,
     normalised_scores,
     resize_frames,
+    weighted_error_maps,
 )
 from scoring.segments import TemporalParams, decide_segments, smooth_scores
 from scoring.shotcuts import detect_shot_cuts
@@ -300,9 +301,7 @@ def heatmap_png(
     cfg = trained.config
     small = resize_frames(frame_rgb[None], cfg.height, cfg.width)[0]  # (h, w, 3) at the model size
     if not occlusion:
-        error = error_maps(trained.model, small[None])[0]  # (h, w)
-        if cfg.normalise_pixels:  # show what the score sees
-            error = error / trained.model.error_scale.cpu().numpy()
+        error = weighted_error_maps(trained.model, small[None])[0]  # (h, w): what the score sees
         return error_heatmap_png(frame_rgb, error, alpha)
 
     def score_batch(batch: np.ndarray) -> np.ndarray:

@@ -182,6 +182,15 @@ def error_maps(model: ConvVAE, frames: np.ndarray, batch_size: int = DEFAULT_BAT
     )
 
 
+def weighted_error_maps(model: ConvVAE, frames: np.ndarray) -> np.ndarray:
+    """Per-pixel errors (N, H, W) as the frame score weighs them: divided by the model's per-pixel scale
+    when its configuration normalises pixels (what a heatmap should show), plain ``error_maps`` otherwise."""
+    maps = error_maps(model, frames)
+    if model.config.normalise_pixels:
+        maps = maps / model.error_scale.cpu().numpy()
+    return maps
+
+
 def normalised_scores(
     categories: Sequence[CategoryModel], frames: np.ndarray, on_batch: Callable[[int], None] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:

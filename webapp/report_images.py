@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from scoring.heatmaps import encode_png, error_heatmap_png, occlusion_heatmap_png
-from scoring.scorer import error_maps, frame_errors, reconstructed_frames, resize_frames
+from scoring.scorer import frame_errors, reconstructed_frames, resize_frames, weighted_error_maps
 from webapp.media import write_atomic
 
 DISPLAY_WIDTH = 480  # frames are shown side by side; no need for full resolution
@@ -54,7 +54,7 @@ def render_frame_set(run, trained, frameset_frames, index: int, t_s: float, mode
     h, w = full.shape[:2]
     write_atomic(paths["frame"], encode_png(full))
     write_atomic(paths["recon"], encode_png(upscale(reconstructed_frames(trained.model, small)[0], w, h)))
-    write_atomic(paths["error"], error_heatmap_png(full, error_maps(trained.model, small)[0]))
+    write_atomic(paths["error"], error_heatmap_png(full, weighted_error_maps(trained.model, small)[0]))
     return paths
 
 

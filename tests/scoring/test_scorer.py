@@ -13,6 +13,7 @@ from scoring.scorer import (
     normalised_scores,
     reconstructed_frames,
     resize_frames,
+    weighted_error_maps,
 )
 
 CONFIG = VAEConfig(height=16, width=32, latent_dim=4, base_channels=4, max_channels=8)
@@ -65,6 +66,18 @@ def test_reconstructions_are_uint8_frames_whose_error_is_the_error_map(model, fr
     assert recon.shape == (3, 16, 32, 3) and recon.dtype == np.uint8
     by_hand = ((recon.astype(np.float64) - frames[:3]) / 255.0) ** 2
     np.testing.assert_allclose(by_hand.mean(axis=3), error_maps(model, frames[:3]), atol=0.01)
+
+
+def test_heatmap_errors_are_weighed_per_pixel_as_the_score_weighs_them(frames):
+    torch.manual_seed(0)
+    model = ConvVAE(
+        VAEConfig(height=16, width=32, latent_dim=4, base_channels=4, normalise_pixels=True)
+    ).eval()
+    model.error_scale[:, :16] = 4.0  # the left half varies a lot between matches
+    plain, weighted = error_maps(model, frames[:2]), weighted_error_maps(model, frames[:2])
+    np.testing.assert_allclose(weighted[:, :, :16], plain[:, :, :16] / 4.0, rtol=1e-6)
+    np.testing.assert_allclose(weighted[:, :, 16:], plain[:, :, 16:], rtol=1e-6)
+    np.testing.assert_array_equal(weighted_error_maps(ConvVAE(CONFIG).eval(), frames[:1]).shape, (1, 16, 32))
 
 
 def test_scores_are_errors_divided_by_each_threshold(model, frames):
