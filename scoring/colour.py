@@ -82,7 +82,7 @@ def colour_distances(histograms: np.ndarray, reference: torch.Tensor | np.ndarra
     if len(reference) == 0:
         raise ValueError("the colour reference is empty")
     k = min(neighbours, len(reference))
-    in_reference = (reference > 0).any(dim=0)  # (B,) bins some reference frame uses
+    in_reference = (reference > 0).any(dim=0)  # (bins,) those some reference frame uses
     out = np.empty(len(histograms), dtype=np.float64)
     for start in range(0, len(histograms), batch_size):
         query = torch.from_numpy(np.ascontiguousarray(histograms[start : start + batch_size]))
