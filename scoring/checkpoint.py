@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from scoring.calibration import Calibration
+from scoring.files import write_atomic
 from scoring.model import ConvVAE, VAEConfig
 from scoring.training import TrainConfig
 
@@ -76,14 +75,7 @@ def save_checkpoint(trained: TrainedCategory, directory: str | Path) -> Path:
 def _write_meta(directory: Path, meta: dict[str, Any]) -> None:
     """Replace ``model.json`` atomically: a reader never sees half a file, and each writer has its own
     temporary file, so two writers cannot rename each other's half-written one."""
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=META_FILE + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(json.dumps(meta, indent=1, default=_json_default))
-        os.replace(tmp, directory / META_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(directory / META_FILE, json.dumps(meta, indent=1, default=_json_default).encode())
 
 
 @contextmanager

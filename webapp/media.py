@@ -14,7 +14,6 @@ next part when they need it.
 import asyncio
 import os
 import re
-import tempfile
 from pathlib import Path
 
 from django.core.handlers.asgi import ASGIRequest
@@ -121,19 +120,3 @@ def range_or_full_response(request, path: Path, content_type: str, size: int, by
     if byte_range is not None:
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
     return response
-
-
-def write_atomic(path: Path, payload: bytes) -> Path:
-    """Write ``payload`` to ``path`` through a temporary file renamed over it: readers never see half a file.
-    The temporary name is unique per call, since request threads of one process may write the same cache
-    file at once (three images of one frame are asked for together)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from webapp.media import write_atomic
+from scoring.files import write_atomic
 from webapp.models import Category, FrameSet, ReferenceClip, TrainedModel, Video
 from webapp.models.videos import media_path
 

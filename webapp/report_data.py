@@ -14,9 +14,9 @@ from functools import cached_property
 
 import numpy as np
 
+from scoring.files import write_atomic
 from scoring.segments import TemporalParams, decide_segments
 from webapp import charts
-from webapp.media import write_atomic
 from webapp.models import FrameSet, ScoringRun
 from webapp.models.videos import media_path
 

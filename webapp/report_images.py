@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 import torch
 
+from scoring.files import write_atomic
 from scoring.heatmaps import encode_png, error_heatmap_png, occlusion_heatmap_png
 from scoring.scorer import frame_errors, reconstructed_frames, resize_frames, weighted_error_maps
-from webapp.media import write_atomic
 
 DISPLAY_WIDTH = 480  # frames are shown side by side; no need for full resolution
 KINDS = ("frame", "recon", "error", "occlusion")

@@ -1,6 +1,6 @@
 """Frame sets for training and scoring: reuse a stored one, or decode the video once and store it."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -61,3 +61,18 @@ def clip_frames(row: FrameSet, start_s: float, end_s: float | None, source: str)
     if end_s is not None:
         inside &= times < end_s
     return ClipFrames(np.asarray(frames.frames[inside]), times[inside], source)
+
+
+def ready_clip_frames(clips: Sequence, spec, on_progress: Callable[[float], None]) -> Iterator[tuple]:
+    """(clip, its ``ClipFrames``) for each reference clip in turn, ``None`` for the frames when the clip's
+    video is not ready; ``on_progress(fraction)`` follows the extraction over all of ``clips`` (0..1)."""
+    for index, clip in enumerate(clips):
+        if not clip.video.is_ready:
+            yield clip, None
+            continue
+
+        def on_fraction(fraction, index=index):
+            on_progress((index + fraction) / len(clips))
+
+        row = ensure_frameset(clip.video, spec, on_fraction)
+        yield clip, clip_frames(row, clip.begin_s, clip.end_s, f"{clip.video.title} ({clip.range_label})")

@@ -7,7 +7,7 @@ The weights are never touched, so a failed recalibration leaves the version exac
 from django.utils import timezone
 
 from webapp.models import TrainedModel
-from workers.framesets import clip_frames, ensure_frameset
+from workers.framesets import ready_clip_frames
 from workers.jobs import InputError
 from workers.training import load_model_row
 
@@ -37,15 +37,13 @@ def negative_losses(model: TrainedModel, trained, report):
 
     clips = [c for c in model.category.clips.select_related("video") if c.is_negative]
     losses, used = [], []
-    for index, clip in enumerate(clips):
-        if not clip.video.is_ready:
+
+    def on_progress(fraction):
+        report(0.1 + 0.7 * fraction, "Scoring negative clips")
+
+    for clip, frames in ready_clip_frames(clips, model.sampling_spec(), on_progress):
+        if frames is None:
             continue
-
-        def on_fraction(fraction, index=index):
-            report(0.1 + 0.7 * (index + fraction) / len(clips), "Scoring negative clips")
-
-        row = ensure_frameset(clip.video, model.sampling_spec(), on_fraction)
-        frames = clip_frames(row, clip.begin_s, clip.end_s, clip.video.title)
         losses.append(frame_errors(trained.model, frames.frames))
         used.append({"clip_id": clip.pk, "video_title": clip.video.title, "frames": len(frames.frames)})
     return (np.concatenate(losses) if losses else np.zeros(0)), used

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from webapp.models import TrainedModel
 from webapp.models.training import thin_calibration
-from workers.framesets import clip_frames, ensure_frameset, sampling_spec
+from workers.framesets import ready_clip_frames, sampling_spec
 from workers.jobs import InputError, failure_reason
 
 EXTRACT_SHARE = 0.10
@@ -49,17 +49,14 @@ def gather_clips(category, spec, report) -> tuple[list, list, dict]:
     if not any(not c.is_negative for c in clips):
         raise InputError(f"The category “{category.name}” has no reference clips: add some, then train.")
     positives, negatives, used, skipped = [], [], [], []
-    for index, clip in enumerate(clips):
-        if not clip.video.is_ready:
+
+    def on_progress(fraction):
+        report(EXTRACT_SHARE * fraction, "Extracting frames")
+
+    for clip, frames in ready_clip_frames(clips, spec, on_progress):
+        if frames is None:
             skipped.append({"clip_id": clip.pk, "video_id": clip.video_id, "reason": clip.video.status})
             continue
-
-        def on_fraction(fraction, index=index):
-            report(EXTRACT_SHARE * (index + fraction) / len(clips), "Extracting frames")
-
-        row = ensure_frameset(clip.video, spec, on_fraction)
-        source = f"{clip.video.title} ({clip.range_label})"
-        frames = clip_frames(row, clip.begin_s, clip.end_s, source)
         (negatives if clip.is_negative else positives).append(frames)
         used.append(clip_lineage(clip, len(frames.frames)))
     if not any(len(c.frames) for c in positives):

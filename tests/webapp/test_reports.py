@@ -226,7 +226,7 @@ def test_cache_files_written_by_concurrent_threads_never_collide(tmp_path):
     """The page asks for a frame's three images at once; request threads may write one cache file together."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from webapp.media import write_atomic
+    from scoring.files import write_atomic
 
     target = tmp_path / "cache" / "frame.png"
     payloads = [bytes([i]) * 200_000 for i in range(16)]
