@@ -85,6 +85,13 @@ class VideoInfo:
     height: int
     codec: str  # FourCC, e.g. "avc1", "mp4v", "MJPG"
     rotation_deg: int  # rotation metadata of the stream (0, 90, 180, 270)
+    pix_fmt: str = ""
+    sar: str = "1:1"
+    interlaced: bool = False
+    variable_frame_rate: bool = False
+    has_audio: bool = False
+    discontinuities: int = 0
+    start_timecode: str | None = None
 
 
 @dataclass

@@ -142,6 +142,14 @@ class Video(models.Model):
     height = models.PositiveIntegerField(null=True, blank=True)
     codec = models.CharField(max_length=16, blank=True)
     rotation_deg = models.SmallIntegerField(default=0)
+    # Stream facts from the PyAV probe (scoring.frames.VideoInfo): how the file must be read and shown.
+    pix_fmt = models.CharField(max_length=32, blank=True)
+    sample_aspect_ratio = models.CharField(max_length=16, blank=True)  # "16:15"; "1:1" for square pixels
+    interlaced = models.BooleanField(default=False)
+    variable_frame_rate = models.BooleanField(default=False)
+    has_audio = models.BooleanField(default=False)
+    discontinuities = models.PositiveIntegerField(default=0)  # timestamp restarts / wraps the timeline bridged
+    start_timecode = models.CharField(max_length=16, blank=True)  # SMPTE "HH:MM:SS:FF" (";" = drop-frame)
     poster_path = models.CharField(max_length=255, blank=True)
     strip_path = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -254,6 +262,10 @@ class Video(models.Model):
             "status": self.Status.READY, "error": "", "duration_s": float(info.duration_s),
             "fps": float(info.fps), "frame_count": int(info.frame_count), "width": int(info.width),
             "height": int(info.height), "codec": str(info.codec)[:16], "rotation_deg": int(info.rotation_deg),
+            "pix_fmt": str(info.pix_fmt)[:32], "sample_aspect_ratio": str(info.sar)[:16],
+            "interlaced": bool(info.interlaced), "variable_frame_rate": bool(info.variable_frame_rate),
+            "has_audio": bool(info.has_audio), "discontinuities": int(info.discontinuities),
+            "start_timecode": (info.start_timecode or "")[:16],
             "poster_path": poster_path, "strip_path": strip_path, "probed_at": timezone.now(),
         }  # fmt: skip
         Video.objects.filter(pk=self.pk).update(**fields)
