@@ -157,6 +157,12 @@ OFFSIDE_TRAIN_FPS = float(env_str("OFFSIDE_TRAIN_FPS", "5"))
 # Unfinished uploads idle for this many days are deleted with their partial files (hourly beat task).
 UPLOAD_EXPIRE_DAYS = env_int("UPLOAD_EXPIRE_DAYS", 7)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 16 * 1024**2)
+# The largest chunk one PATCH may carry: larger ones are refused with 413 before their body is read, since the
+# ASGI server holds a request's body in memory while Django reads it (the page sends UPLOAD_CHUNK_BYTES).
+UPLOAD_MAX_CHUNK_BYTES = env_int("UPLOAD_MAX_CHUNK_BYTES", 32 * 1024**2)
+# Decoding limits, checked from a file's headers before anything is decoded (scoring.decoding.DecodeLimits).
+OFFSIDE_MAX_FRAME_PIXELS = env_int("OFFSIDE_MAX_FRAME_PIXELS", 7680 * 4320)
+OFFSIDE_MAX_DURATION_S = env_int("OFFSIDE_MAX_DURATION_S", 12 * 3600)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from webapp.models import Video
+from webapp.models.videos import decode_limits
 from workers.jobs import InputError, job_video
 
 logger = logging.getLogger(__name__)
@@ -48,8 +49,17 @@ def recognised_container(path: Path) -> str | None:
     return None
 
 
-def unreadable_reason(path: Path, decoder_message: str) -> str:
-    """The reason shown to the user for a decoder failure: empty, not a video, truncated, undecodable."""
+def unreadable_reason(path: Path, error: Exception) -> str:
+    """The reason shown to the user for a decoder failure: empty, not a video, truncated, undecodable, audio
+    only, a codec this server cannot decode, or a limit (the last three say so themselves)."""
+    from scoring.frames import NoVideoStreamError, UnsupportedCodecError, VideoLimitError
+
+    decoder_message = str(error)
+    if isinstance(error, NoVideoStreamError):
+        return "Audio only: no video stream in this file (a cover picture is not a video)."
+    if isinstance(error, UnsupportedCodecError | VideoLimitError):
+        text = decoder_message.split(": ", 1)[-1]  # without the server's path
+        return text[0].upper() + text[1:] + "."
     if not path.exists():
         return "The uploaded file is missing from storage."
     if path.stat().st_size == 0:
@@ -57,7 +67,15 @@ def unreadable_reason(path: Path, decoder_message: str) -> str:
     container = recognised_container(path)
     if "no frame could be decoded" in decoder_message:
         kind = f"{container} file" if container else "file"
-        return f"No frame of this {kind} could be decoded: the codec is unsupported or the stream is damaged."
+        codec = (
+            decoder_message.rsplit("video codec ", 1)[-1].rstrip(")")
+            if "video codec " in decoder_message
+            else ""
+        )
+        what = f"the {codec} stream" if codec else "the stream"
+        return (
+            f"No frame of this {kind} could be decoded: {what} is damaged or its codec is not supported here."
+        )
     if container is None:
         return "Not a video: the file's content is not a video container this server can read."
     return (
@@ -80,16 +98,20 @@ def write_jpeg(image_rgb: np.ndarray, path: Path) -> None:
 def make_poster(video: Video, duration_s: float) -> str:
     from scoring.frames import read_frame_at
 
-    frame = read_frame_at(video.original_path, min(1.0, duration_s * 0.1), max_width=POSTER_MAX_WIDTH)
+    t_s = min(1.0, duration_s * 0.1)
+    frame = read_frame_at(
+        video.original_path, t_s, max_width=POSTER_MAX_WIDTH, past_end="last", limits=decode_limits()
+    )
     relative = f"{video.directory_relative}/poster.jpg"
     write_jpeg(frame, video.directory / "poster.jpg")
     return relative
 
 
-def make_strip(video: Video) -> str:
+def make_strip(video: Video, duration_s: float) -> str:
     from scoring.frames import thumbnail_strip
 
-    strip = thumbnail_strip(video.original_path, STRIP_COUNT, STRIP_HEIGHT)
+    limits = decode_limits()
+    strip = thumbnail_strip(video.original_path, STRIP_COUNT, STRIP_HEIGHT, duration_s, limits=limits)
     relative = f"{video.directory_relative}/strip.jpg"
     write_jpeg(strip, video.directory / "strip.jpg")
     return relative
@@ -113,6 +135,8 @@ def probe_video_work(job, report) -> dict:
     return {
         "video_id": video.pk, "duration_s": info.duration_s, "fps": info.fps, "frame_count": info.frame_count,
         "width": info.width, "height": info.height, "codec": info.codec, "rotation_deg": info.rotation_deg,
+        "interlaced": info.interlaced, "discontinuities": info.discontinuities,
+        "start_timecode": info.start_timecode,
     }  # fmt: skip
 
 
@@ -129,13 +153,13 @@ def probe_and_render(video: Video, report):
 
     path = video.original_path
     try:
-        info = probe_video(path)
+        info = probe_video(path, limits=decode_limits())
         if info.frame_count < 1 or info.duration_s <= 0:
             raise VideoDecodeError("no frame could be decoded")
         report(0.6, "Making the poster image")
         poster = make_poster(video, info.duration_s)
         report(0.75, "Making the thumbnail strip")
-        strip = make_strip(video)
+        strip = make_strip(video, info.duration_s)
     except VideoDecodeError as exc:
-        raise InputError(unreadable_reason(path, str(exc))) from exc
+        raise InputError(unreadable_reason(path, exc)) from exc
     return info, poster, strip

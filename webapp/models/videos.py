@@ -100,6 +100,14 @@ def format_timecode(seconds: float | None) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}" if hours else f"{minutes:02d}:{secs:02d}.{ms:03d}"
 
 
+def decode_limits():
+    """The decoding limits of settings (pixels per frame, duration) as a ``scoring.frames.DecodeLimits``."""
+    from scoring.frames import DecodeLimits
+
+    pixels, duration_s = settings.OFFSIDE_MAX_FRAME_PIXELS, float(settings.OFFSIDE_MAX_DURATION_S)
+    return DecodeLimits(max_frame_pixels=pixels, max_duration_s=duration_s)
+
+
 # --- videos -------------------------------------------------------------------------------------------------
 
 
@@ -148,7 +156,7 @@ class Video(models.Model):
     interlaced = models.BooleanField(default=False)
     variable_frame_rate = models.BooleanField(default=False)
     has_audio = models.BooleanField(default=False)
-    discontinuities = models.PositiveIntegerField(default=0)  # timestamp restarts / wraps the timeline bridged
+    discontinuities = models.PositiveIntegerField(default=0)  # timestamp restarts/wraps bridged
     start_timecode = models.CharField(max_length=16, blank=True)  # SMPTE "HH:MM:SS:FF" (";" = drop-frame)
     poster_path = models.CharField(max_length=255, blank=True)
     strip_path = models.CharField(max_length=255, blank=True)
@@ -211,6 +219,20 @@ class Video(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.READY, self.Status.FAILED)
+
+    @property
+    def aspect_note(self) -> str:
+        """How the stored picture differs from what is shown: "" for square, upright, progressive video."""
+        notes = []
+        if self.sample_aspect_ratio and self.sample_aspect_ratio != "1:1":
+            notes.append(f"pixel aspect {self.sample_aspect_ratio}")
+        if self.rotation_deg:
+            notes.append(f"rotated {self.rotation_deg}°")
+        if self.interlaced:
+            notes.append("interlaced (deinterlaced with bwdif)")
+        if self.variable_frame_rate:
+            notes.append("variable frame rate")
+        return ", ".join(notes)
 
     @property
     def resolution(self) -> str:
