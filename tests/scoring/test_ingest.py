@@ -214,3 +214,20 @@ def test_probe_and_frame_commands(folder, index_ts, tmp_path):
     not_video.write_text("hello")
     refused = subprocess.run([*run, "probe", str(not_video)], capture_output=True, text=True)
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_render_cuts_on_the_timeline_pads_odd_sizes_and_keeps_audio(folder, tmp_path):
+    from scoring.render import render_ranges
+
+    joined = _made(inputs.joined_ts, folder)
+    target = tmp_path / "ad_only.mp4"
+    assert render_ranges(joined, target, [(2.0, 4.0)], fps=29.97) == 60  # the whole "ad", and only it
+    info = probe_video(target)
+    assert info.has_audio and info.duration_s == pytest.approx(2.0, abs=0.1)
+    assert np.all(mean_rgb(extract_frames(target, SamplingSpec(2, 9, 16)).frames)[:, 0] > 150)  # red
+    odd = folder / "odd_render.webm"
+    _made(_ffmpeg, "-f", "lavfi", "-i", "testsrc2=s=854x480:r=25:d=2", "-vf", "scale=853:479",
+          "-c:v", "libvpx", "-deadline", "realtime", str(odd))  # fmt: skip
+    render_ranges(odd, tmp_path / "odd.mp4", [(0.5, 1.5)], fps=25)
+    out = probe_video(tmp_path / "odd.mp4")
+    assert out.width % 2 == 0 and out.height % 2 == 0 and out.frame_count == 25 and not out.has_audio

@@ -86,3 +86,43 @@ def test_containers_are_recognised_by_their_first_bytes(tmp_path):
     write_not_a_video(text)
     assert recognised_container(text) is None
     assert "missing" in unreadable_reason(tmp_path / "nothing.mp4", ValueError(""))
+
+
+def test_audio_only_and_over_the_limit_files_fail_with_what_they_are(owner, tmp_path, settings):
+    from tests.ingest_inputs import coloured_part
+    from tests.scoring.conftest import _made
+    from tests.synthetic import _ffmpeg
+
+    def cover_m4a(path):
+        _made(_ffmpeg, "-f", "lavfi", "-i", "sine=d=1", "-f", "lavfi", "-i", "testsrc2=s=64x64:d=0.04",
+              "-map", "0", "-map", "1", "-c:a", "aac", "-c:v", "mjpeg", "-disposition:v:0", "attached_pic",
+              str(path))  # fmt: skip
+
+    video, job = video_from(owner, tmp_path, "song.m4a", cover_m4a)
+    with pytest.raises(InputError, match="Audio only: no video stream"):
+        probe_video_work(job, no_report)
+    settings.OFFSIDE_MAX_FRAME_PIXELS = 100 * 50
+    video, job = video_from(owner, tmp_path, "big.ts", lambda p: _made(coloured_part, p, "green", 1.0))
+    with pytest.raises(InputError, match="over the limit of 5,000 pixels per frame"):
+        probe_video_work(job, no_report)
+    video.refresh_from_db()
+    assert video.status == "failed" and "OFFSIDE_MAX_FRAME_PIXELS" in video.error
+
+
+def test_a_joined_interlaced_recording_is_ready_with_its_stream_facts(owner, tmp_path, client):
+    from tests.ingest_inputs import interlaced_576i
+    from tests.scoring.conftest import _made
+
+    def recording(path):
+        made = _made(interlaced_576i, tmp_path)
+        path.write_bytes(made.read_bytes() + made.read_bytes())  # two recordings joined with cat
+
+    video, job = video_from(owner, tmp_path, "rec.ts", recording)
+    probe_video_work(job, no_report)
+    video.refresh_from_db()
+    assert video.status == "ready" and video.duration_s == pytest.approx(8.0, abs=0.1)
+    assert video.interlaced and video.discontinuities == 1 and video.sample_aspect_ratio == "16:15"
+    assert (video.width, video.height) == (768, 576) and video.start_timecode == "00:00:00:00"
+    client.force_login(owner)
+    page = client.get(f"/videos/{video.pk}/").content.decode()
+    assert "00:00:00:00" in page and "interlaced (deinterlaced with bwdif)" in page and "1 restart" in page

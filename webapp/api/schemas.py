@@ -29,6 +29,14 @@ class VideoOut(Schema):
     width: int | None
     height: int | None
     codec: str
+    pix_fmt: str
+    sample_aspect_ratio: str
+    rotation_deg: int
+    interlaced: bool
+    variable_frame_rate: bool
+    has_audio: bool
+    discontinuities: int
+    start_timecode: str
     created_at: datetime
 
 
