@@ -25,7 +25,6 @@ import numpy as np
 from scoring.decoding import (
     DEFAULT_LIMITS,
     DecodeLimits,
-    FrameSink,
     NoVideoStreamError,
     Progress,
     Sampler,
@@ -34,11 +33,10 @@ from scoring.decoding import (
     VideoLimitError,
     estimate_capacity,
     open_video,
-    rotation_of,
-    to_rgb,
 )
 from scoring.probing import VideoInfo, probe_video
 from scoring.reading import TimedFrame, frames_at, read_frame_at, thumbnail_strip, timed_frames
+from scoring.resizing import FrameSink
 from scoring.shotcuts import detect_shot_cuts, shot_cut_scores
 
 __all__ = [
@@ -181,7 +179,7 @@ def _sample_into(
                 continue
             if timed.frame.is_corrupt:
                 failed[0] += 1
-            sink.add(to_rgb(timed.frame), rotation_of(timed.frame), t)
+            sink.add(timed.frame, t)
             progress.update(t)
     finally:
         frames.close()
