@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+JPEG_QUALITY = 85
+
 
 def write_atomic(path: Path, payload: bytes) -> Path:
     """Write ``payload`` to ``path`` through a temporary file renamed over it: readers never see half a file.
@@ -16,8 +18,22 @@ def write_atomic(path: Path, payload: bytes) -> Path:
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(payload)
+            out.flush()
+            os.fsync(out.fileno())  # the data is on disk before the name points at it (a crash keeps the old)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_jpeg(image_rgb, path: Path, quality: int = JPEG_QUALITY) -> Path:
+    """Encode an (H, W, 3) uint8 RGB image as JPEG and write it atomically; ``OSError`` when it cannot."""
+    import cv2
+
+    ok, encoded = cv2.imencode(
+        ".jpg", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
+    if not ok:
+        raise OSError(f"could not encode {path.name}")
+    return write_atomic(path, encoded.tobytes())

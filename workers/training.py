@@ -11,7 +11,7 @@ from django.conf import settings
 from webapp.models import TrainedModel
 from webapp.models.training import thin_calibration
 from workers.framesets import ready_clip_frames, sampling_spec
-from workers.jobs import InputError, failure_reason
+from workers.jobs import InputError
 
 EXTRACT_SHARE = 0.10
 TRAIN_END = 0.95
@@ -161,18 +161,13 @@ def train_category_work(job, report) -> dict:
     options = training_options(model.config)
     fps = model.config.get("sampling", {}).get("fps") or settings.OFFSIDE_TRAIN_FPS
     spec = sampling_spec(fps, options.model.height, options.model.width)
-    model.mark_training()
-    try:
-        report(0.0, "Extracting frames", force=True)
-        positives, negatives, lineage = gather_clips(model.category, spec, report)
-        trained, epochs = run_training(model, positives, negatives, options, report)
-        report(TRAIN_END, "Saving", force=True)
-        ensure_still_exists(model)
-        write_checkpoint(model, trained)
-        store_result(model, trained, epochs, lineage, options)
-    except BaseException as exc:
-        model.mark_failed(failure_reason(exc, "Training"))
-        raise
+    report(0.0, "Extracting frames", force=True)
+    positives, negatives, lineage = gather_clips(model.category, spec, report)
+    trained, epochs = run_training(model, positives, negatives, options, report)
+    report(TRAIN_END, "Saving", force=True)
+    ensure_still_exists(model)
+    write_checkpoint(model, trained)
+    store_result(model, trained, epochs, lineage, options)
     return {
         "model_id": model.pk, "category": model.category.name, "version": model.version,
         "threshold": model.threshold, "auroc": model.auroc, "frames": model.n_frames,

@@ -13,7 +13,7 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from webapp.models.training import FrameSet, TrainedModel, enqueue_after, model_input_size
+from webapp.models.training import FrameSet, TrainedModel, model_input_size
 from webapp.models.videos import media_path
 
 
@@ -88,33 +88,16 @@ class ScoringRun(models.Model):
                 model_versions=[m.snapshot() for m in trained_models],
             )  # fmt: skip
             run.trained_models.set(trained_models)
-            job = Job.objects.create(
-                kind=Job.Kind.SCORE, owner=requested_by, video=video, queue="gpu", stage="Queued",
-                title=f"Score {video.title} ({names})"[:200],
-                params={"run_id": run.pk, "page_url": reverse("run_detail", args=[run.pk])},
+            spec = SamplingSpec(fps, sampling["height"], sampling["width"])
+            job = Job.start(
+                Job.Kind.SCORE, requested_by, title=f"Score {video.title} ({names})",
+                params={"run_id": run.pk, "page_url": reverse("run_detail", args=[run.pk])}, video=video,
+                after=FrameSet.extraction_jobs([video], spec, requested_by) if enqueue else (),
+                enqueue=enqueue,
             )  # fmt: skip
             cls.objects.filter(pk=run.pk).update(job=job)
             run.job = job
-            if enqueue:
-                spec = SamplingSpec(fps, sampling["height"], sampling["width"])
-                enqueue_after(FrameSet.extraction_jobs([video], spec, requested_by), job)
         return run
-
-    @property
-    def display_status(self) -> str:
-        """A run whose job ended without it (worker killed, cancelled) shows as failed, not "running"."""
-        unfinished = self.status in (self.Status.QUEUED, self.Status.RUNNING)
-        if unfinished and self.job is not None and self.job.status in ("failed", "cancelled"):
-            return self.Status.FAILED
-        return self.status
-
-    def mark_running(self) -> None:
-        ScoringRun.objects.filter(pk=self.pk).update(status=self.Status.RUNNING, error="")
-        self.status = self.Status.RUNNING
-
-    def mark_failed(self, reason: str) -> None:
-        fields = {"status": self.Status.FAILED, "error": reason[:2000], "finished_at": timezone.now()}
-        ScoringRun.objects.filter(pk=self.pk).exclude(status=self.Status.SUCCEEDED).update(**fields)
 
     def save_result(self, result) -> None:
         """Store a ``scoring.scorer.ScoreResult``: arrays to ``scores.npz``, segments replace earlier ones."""

@@ -90,10 +90,10 @@ class FrameSet(models.Model):
         for video in {v.pk: v for v in videos}.values():
             if not video.is_ready or cls.existing(video, spec) is not None:
                 continue
-            jobs.append(Job.objects.create(
-                kind=Job.Kind.EXTRACT_FRAMES, owner=requested_by, video=video, queue="cpu", stage="Queued",
-                title=f"Extract frames of {video.title} ({spec.slug})"[:200],
+            jobs.append(Job.start(
+                Job.Kind.EXTRACT_FRAMES, requested_by, title=f"Extract frames of {video.title} ({spec.slug})",
                 params={"video_id": video.pk, "fps": spec.fps, "height": spec.height, "width": spec.width},
+                video=video, enqueue=False,
             ))  # fmt: skip
         return jobs
 
@@ -201,15 +201,6 @@ class TrainedModel(models.Model):
         return SamplingSpec(self.sampling_fps, height, width)
 
     @property
-    def display_status(self) -> str:
-        """The status to show: a version whose job ended without it (the sweep failed a killed worker's job,
-        or the job was cancelled while queued) shows as failed rather than forever "training"."""
-        unfinished = self.status in (self.Status.QUEUED, self.Status.TRAINING)
-        if unfinished and self.job is not None and self.job.status in ("failed", "cancelled"):
-            return self.Status.FAILED
-        return self.status
-
-    @property
     def sampling_fps(self) -> float:
         return float(self.config.get("sampling", {}).get("fps") or settings.OFFSIDE_TRAIN_FPS)
 
@@ -240,16 +231,13 @@ class TrainedModel(models.Model):
             # Inline runs (management commands) extract in their own process; queued ones on the cpu queue.
             videos = [c.video for c in category.clips.select_related("video")] if enqueue else []
             extractions = FrameSet.extraction_jobs(videos, model.sampling_spec(), requested_by)
-            job = Job.objects.create(
-                kind=Job.Kind.TRAIN, owner=requested_by, category=category, queue="gpu", stage="Queued",
-                title=f"Train {category.name} v{model.version}"[:200], params={"model_id": model.pk},
+            job = Job.start(
+                Job.Kind.TRAIN, requested_by, title=f"Train {category.name} v{model.version}",
+                params={"model_id": model.pk, "page_url": reverse("model_detail", args=[model.pk])},
+                category=category, after=extractions, enqueue=enqueue,
             )  # fmt: skip
-            job.params["page_url"] = reverse("model_detail", args=[model.pk])
-            Job.objects.filter(pk=job.pk).update(params=job.params)
             cls.objects.filter(pk=model.pk).update(job=job)
             model.job = job
-            if enqueue:
-                enqueue_after(extractions, job)
         return model
 
     def start_recalibration(self, requested_by, percentile=None, method=None, use_negatives=False):
@@ -260,27 +248,13 @@ class TrainedModel(models.Model):
             "model_id": self.pk, "percentile": percentile, "method": method, "use_negatives": use_negatives,
             "page_url": reverse("model_detail", args=[self.pk]),
         }  # fmt: skip
-        with transaction.atomic():
-            job = Job.objects.create(
-                kind=Job.Kind.RECALIBRATE, owner=requested_by, category=self.category, queue="gpu",
-                stage="Queued", title=f"Recalibrate {self.label}"[:200], params=params,
-            )  # fmt: skip
-            job.enqueue()
-        return job
-
-    def mark_training(self) -> None:
-        TrainedModel.objects.filter(pk=self.pk).update(status=self.Status.TRAINING, error="")
-        self.status, self.error = self.Status.TRAINING, ""
-
-    def mark_failed(self, reason: str) -> None:
-        # No refresh: the row may be gone (its category deleted), and then there is nothing to mark.
-        updated = (
-            TrainedModel.objects.filter(pk=self.pk)
-            .exclude(status=self.Status.READY)
-            .update(status=self.Status.FAILED, error=reason[:2000])
+        return Job.start(
+            Job.Kind.RECALIBRATE,
+            requested_by,
+            title=f"Recalibrate {self.label}",
+            params=params,
+            category=self.category,
         )
-        if updated:
-            self.status, self.error = self.Status.FAILED, reason[:2000]
 
     def save_curves(self, epochs: list[dict]) -> None:
         """Called once per epoch while training, so a reloaded page still draws the curve so far."""
@@ -354,19 +328,6 @@ def model_input_size(config: dict) -> tuple[int, int]:
     defaults = VAEConfig()
     model = config.get("model", {})
     return int(model.get("height", defaults.height)), int(model.get("width", defaults.width))
-
-
-def enqueue_after(extractions: list, job) -> None:
-    """On commit, send the extraction jobs (cpu) then ``job`` (gpu) as one chain; just ``job`` when none."""
-    if not extractions:
-        job.enqueue()
-        return
-    from webapp.models.jobs import Job
-    from workers.pipelines import dispatch_in_order
-
-    ids = [e.pk for e in extractions] + [job.pk]
-    Job.objects.filter(pk=job.pk).update(stage=f"Waiting for frame extraction ({len(extractions)} video(s))")
-    transaction.on_commit(lambda: dispatch_in_order(ids))
 
 
 def thin_calibration(calibration: dict, limit: int = CALIBRATION_SAMPLE) -> dict:

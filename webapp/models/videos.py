@@ -148,7 +148,8 @@ class Video(models.Model):
     interlaced = models.BooleanField(default=False)
     variable_frame_rate = models.BooleanField(default=False)
     has_audio = models.BooleanField(default=False)
-    discontinuities = models.PositiveIntegerField(default=0)  # timestamp restarts / wraps the timeline bridged
+    # timestamp restarts / wraps the timeline bridged
+    discontinuities = models.PositiveIntegerField(default=0)
     start_timecode = models.CharField(max_length=16, blank=True)  # SMPTE "HH:MM:SS:FF" (";" = drop-frame)
     poster_path = models.CharField(max_length=255, blank=True)
     strip_path = models.CharField(max_length=255, blank=True)
@@ -230,13 +231,10 @@ class Video(models.Model):
 
         Video.objects.filter(pk=self.pk).update(status=self.Status.UPLOADED, error="")
         self.status, self.error = self.Status.UPLOADED, ""
-        job = Job.objects.create(
-            kind=Job.Kind.PROBE_VIDEO, owner=requested_by or self.owner, video=self, queue="cpu",
-            title=f"Probe {self.title}"[:200], stage="Queued", params={"video_id": self.pk},
+        return Job.start(
+            Job.Kind.PROBE_VIDEO, requested_by or self.owner, title=f"Probe {self.title}",
+            params={"video_id": self.pk}, video=self, enqueue=enqueue,
         )  # fmt: skip
-        if enqueue:
-            job.enqueue()
-        return job
 
     def rename(self, title: str) -> None:
         """Set the display title (the file on disk keeps its id-based name)."""
@@ -245,16 +243,6 @@ class Video(models.Model):
             raise ValueError("A video needs a title.")
         self.title = title
         self.save(update_fields=["title"])
-
-    def mark_processing(self) -> None:
-        Video.objects.filter(pk=self.pk).update(status=self.Status.PROCESSING, error="")
-        self.status, self.error = self.Status.PROCESSING, ""
-
-    def mark_failed(self, reason: str) -> None:
-        fields = {"status": self.Status.FAILED, "error": reason[:2000], "probed_at": timezone.now()}
-        Video.objects.filter(pk=self.pk).update(**fields)
-        for name, value in fields.items():
-            setattr(self, name, value)
 
     def mark_ready(self, info, poster_path: str, strip_path: str) -> None:
         """Store the facts of a successful probe (``info`` is a scoring.frames.VideoInfo)."""

@@ -29,11 +29,10 @@ def start_occlusion(request, run_id: int, index: int):
     params = {"run_id": data.run.pk, "index": index, "model_index": k, "image_url": image_url}
     job = Job.objects.active().filter(kind=Job.Kind.HEATMAP, params=params).first()
     if job is None:
-        job = Job.objects.create(
-            kind=Job.Kind.HEATMAP, owner=request.user, video=data.run.video, queue="gpu", stage="Queued",
-            title=f"Occlusion map of frame {index} ({data.categories[k]})"[:200], params=params,
+        job = Job.start(
+            Job.Kind.HEATMAP, request.user, title=f"Occlusion map of frame {index} ({data.categories[k]})",
+            params=params, video=data.run.video,
         )  # fmt: skip
-        job.enqueue()
     return JsonResponse({**job_payload(job), "image_url": image_url}, status=202)
 
 
@@ -49,12 +48,10 @@ def start_render(request, run_id: int):
     except (TypeError, ValueError) as exc:
         return HttpResponseBadRequest(f"Invalid parameters: {exc}")
     label = "without the out segments" if keep == "in" else "with only the out segments"
-    job = Job.objects.create(
-        kind=Job.Kind.RENDER, owner=request.user, video=data.run.video, queue="cpu", stage="Queued",
-        title=f"Render {data.run.video.title} {label}"[:200],
-        params={"run_id": data.run.pk, "keep": keep, "temporal_params": asdict(params)},
+    job = Job.start(
+        Job.Kind.RENDER, request.user, title=f"Render {data.run.video.title} {label}",
+        params={"run_id": data.run.pk, "keep": keep, "temporal_params": asdict(params)}, video=data.run.video,
     )  # fmt: skip
-    job.enqueue()
     return JsonResponse(job_payload(job), status=202)
 
 
