@@ -142,3 +142,22 @@ def test_a_failed_scoring_job_fails_its_run_with_the_reason(owner):
     run.refresh_from_db()
     assert run.status == "failed" and run.error == "Scoring failed unexpectedly (ValueError: bad)."
     assert run.finished_at is not None
+
+
+def test_the_migration_fails_rows_left_behind_by_jobs_that_ended_without_them(owner):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("webapp.migrations.0006_issue14_rows_follow_their_jobs")
+    video = make_row(owner, "stuck", status="processing")
+    job = Job.objects.create(kind="probe_video", owner=owner, video=video, status="failed", error="lost")
+    category = Category.objects.create(owner=owner, name="soccer")
+    model = TrainedModel.objects.create(category=category, version=1, status="training", job=job)
+
+    migration.fail_rows_of_ended_jobs(apps, None)
+
+    video.refresh_from_db()
+    model.refresh_from_db()
+    assert (video.status, video.error) == ("failed", "lost")
+    assert (model.status, model.error) == ("failed", "lost")
