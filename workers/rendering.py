@@ -9,6 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from scoring.files import replacing
+from webapp.media_layout import media_path, render_file
 from webapp.models import ScoringRun, TrainedModel
 from webapp.report_data import RunData
 from workers.jobs import InputError
@@ -115,12 +117,10 @@ def render_work(job, report) -> dict:
     if not ranges:
         raise InputError(f"No {job.params.get('keep', 'in')} segments to keep: nothing to render.")
     source = data.run.video.original_path
-    target = data.run.directory / "renders" / f"{job.pk}.mp4"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.stem}.tmp.mp4")
+    target = media_path(render_file(data.run.pk, job.pk))
     total_s = sum(b - a for a, b in ranges)
     report(0.0, "Rendering", force=True)
-    run_ffmpeg(ffmpeg_command(source, tmp, ranges, has_audio(source)), total_s, report)
-    tmp.replace(target)
+    with replacing(target, suffix=".mp4") as tmp:  # ffmpeg picks the container from the extension
+        run_ffmpeg(ffmpeg_command(source, tmp, ranges, has_audio(source)), total_s, report)
     url = f"/runs/{data.run.pk}/renders/{job.pk}.mp4"
     return {"url": url, "segments": len(ranges), "duration_s": total_s, "size_bytes": target.stat().st_size}

@@ -4,8 +4,6 @@ Stages (and their share of the progress bar): "Extracting frames" (0-10 %), "Tra
 (10-95 %, epochs of the final model then of the leave-one-clip-out calibration models), "Saving".
 """
 
-import shutil
-
 from django.conf import settings
 
 from webapp.models import TrainedModel
@@ -123,15 +121,12 @@ def run_training(model: TrainedModel, positives, negatives, options, report):
 
 
 def write_checkpoint(model: TrainedModel, trained) -> None:
-    """Write into a temporary folder, then swap it in: a retried job overwrites its own version's folder."""
+    """Write into a new temporary folder, then swap it in: a retried job overwrites its version's folder."""
     from scoring.checkpoint import save_checkpoint
+    from scoring.files import replacing_directory
 
-    final = model.directory
-    tmp = final.with_name(f".{final.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    save_checkpoint(trained, tmp)
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
+    with replacing_directory(model.directory) as folder:
+        save_checkpoint(trained, folder)
 
 
 def store_result(model: TrainedModel, trained, epochs: list[dict], lineage: dict, options) -> None:

@@ -4,17 +4,19 @@ Per-frame arrays live in ``MEDIA_ROOT/runs/<run>/scores.npz``; segments are rows
 run's file and rows, never duplicates them.
 """
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
+from scoring.files import replacing
+from webapp.media_layout import media_path, remove_after_commit, run_dir
 from webapp.models.training import FrameSet, TrainedModel, model_input_size
-from webapp.models.videos import media_path
 
 
 class ScoringRunQuerySet(models.QuerySet):
@@ -59,7 +61,7 @@ class ScoringRun(models.Model):
 
     @property
     def directory_relative(self) -> str:
-        return f"runs/{self.pk}"
+        return run_dir(self.pk)
 
     @property
     def directory(self) -> Path:
@@ -127,21 +129,18 @@ class ScoringRun(models.Model):
             return {key: data[key] for key in data.files}
 
     def delete_files(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+        remove_after_commit(self.directory_relative)
 
 
 def write_arrays(path: Path, result) -> None:
     """scores.npz: timestamps_s (N,), categories (K,), thresholds (K,), errors/scores (K, N), smoothed (N,),
-    out (N,) bool and labels (N,) as strings. Written to a temporary file and renamed: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as handle:
+    out (N,) bool and labels (N,) as strings. Written through a unique temporary file: never half a file."""
+    with replacing(path) as tmp, tmp.open("wb") as handle:
         np.savez_compressed(
             handle, timestamps_s=result.timestamps_s, categories=np.asarray(result.categories, dtype=str),
             thresholds=result.thresholds, errors=result.errors, scores=result.scores,
             smoothed=result.smoothed, out=result.out, labels=np.asarray(result.labels, dtype=str),
         )  # fmt: skip
-    tmp.replace(path)
 
 
 def dominant_label(result, segment) -> str:
@@ -207,3 +206,9 @@ class Segment(models.Model):
         from scoring.segments import format_timecode
 
         return format_timecode(self.end_s)
+
+
+@receiver(post_delete, sender=ScoringRun)
+def remove_run_files(sender, instance: ScoringRun, **kwargs) -> None:
+    """A run's scores, heatmaps and rendered videos go with its row (deleted alone, or with its video)."""
+    remove_after_commit(instance.directory_relative)

@@ -6,17 +6,18 @@ Rules (one active version per category, version numbering, re-runs overwriting t
 here so that views, tasks, management commands and the admin all follow them.
 """
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max, Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from webapp.models.videos import media_path
+from webapp.media_layout import frameset_file, media_path, model_dir, remove_after_commit
 
 CALIBRATION_SAMPLE = 2000  # held-out losses kept in the database for histograms; model.json keeps them all
 
@@ -73,7 +74,7 @@ class FrameSet(models.Model):
 
     @staticmethod
     def relative_path_for(video, spec) -> str:
-        return f"frames/{video.pk}/{spec.slug}.npy"
+        return frameset_file(video.pk, spec.slug)
 
     @classmethod
     def existing(cls, video, spec) -> "FrameSet | None":
@@ -183,7 +184,7 @@ class TrainedModel(models.Model):
 
     @property
     def directory_relative(self) -> str:
-        return f"models/{self.category_id}/v{self.version}"
+        return model_dir(self.category_id, self.version)
 
     @property
     def directory(self) -> Path:
@@ -302,7 +303,7 @@ class TrainedModel(models.Model):
         self.status, self.is_active = self.Status.ARCHIVED, False
 
     def delete_files(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+        remove_after_commit(self.directory_relative)
 
     def load(self, device=None):
         """The trained network and calibration as ``scoring.checkpoint.TrainedCategory``."""
@@ -352,3 +353,14 @@ def thin_calibration(calibration: dict, limit: int = CALIBRATION_SAMPLE) -> dict
 def finite_or_none(values: list[float]) -> list[float | None]:
     """JSON has no infinity (a ROC curve's first threshold is +inf): store those points as null."""
     return [float(v) if np.isfinite(v) else None for v in values]
+
+
+@receiver(post_delete, sender=TrainedModel)
+def remove_model_files(sender, instance: TrainedModel, **kwargs) -> None:
+    """A version's weights go with its row (deleted alone, or with its category)."""
+    remove_after_commit(instance.directory_relative)
+
+
+@receiver(post_delete, sender=FrameSet)
+def remove_frameset_files(sender, instance: FrameSet, **kwargs) -> None:
+    remove_after_commit(instance.path, str(Path(instance.path).with_suffix(".json")))

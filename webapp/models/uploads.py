@@ -12,11 +12,11 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
+from webapp.media_layout import media_path, upload_part
 from webapp.models.videos import (
     HASH_BLOCK_BYTES,
     Video,
     format_bytes,
-    media_path,
     safe_display_name,
     sha256_of_file,
 )
@@ -72,7 +72,7 @@ class Upload(models.Model):
 
     @property
     def part_path(self) -> Path:
-        return media_path(f"uploads/{self.pk}.part")
+        return media_path(upload_part(self.pk))
 
     @property
     def is_receiving(self) -> bool:

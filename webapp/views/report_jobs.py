@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webapp import report_images
 from webapp.media import ranged_file_response
+from webapp.media_layout import media_path, render_file
 from webapp.models import Job
 from webapp.report_data import params_from_query
 from webapp.views.reports import frame_index_or_404, report_data_or_404, visible_run_or_404
@@ -61,7 +62,7 @@ def render_download(request, run_id: int, job_id: int):
     job = Job.objects.filter(pk=job_id, kind=Job.Kind.RENDER, params__run_id=run.pk).first()
     if job is None or job.status != Job.Status.SUCCEEDED:
         raise Http404("No such render.")
-    path = run.directory / "renders" / f"{job.pk}.mp4"
+    path = media_path(render_file(run.pk, job.pk))
     if not path.is_file():
         raise Http404("The rendered file is missing from storage.")
     response = ranged_file_response(request, path, "video/mp4")
