@@ -35,12 +35,29 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_header(name: str) -> tuple[str, str] | None:
+    """A "HEADER,value" pair such as ``HTTP_X_FORWARDED_PROTO,https``; None when unset."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    header, _, expected = value.partition(",")
+    if not header.strip() or not expected.strip():
+        raise ValueError(f"{name} must look like 'HTTP_X_FORWARDED_PROTO,https', got {value!r}")
+    return header.strip(), expected.strip()
+
+
 def development_secret_key(state_dir: Path) -> str:
-    """A per-checkout random key, so a development install never runs on a key published in git."""
+    """A per-checkout random key, so a development install never runs on a key published in git. The file is
+    readable by its owner only (0600), from the moment it exists; an older, wider one is narrowed."""
     key_file = state_dir / "secret_key"
-    if not key_file.exists():
-        state_dir.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
+    state_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        handle = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        os.chmod(key_file, 0o600)
+    else:
+        with os.fdopen(handle, "w") as out:
+            out.write(secrets.token_urlsafe(50))
     return key_file.read_text().strip()
 
 
@@ -225,10 +242,17 @@ OFFSIDE_DEVICE = env_str("OFFSIDE_DEVICE", "")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "SAMEORIGIN"
+# No page of ours is meant to be framed, not even by ourselves.
+X_FRAME_OPTIONS = env_str("X_FRAME_OPTIONS", "DENY")
 if not DEBUG and env_bool("HTTPS", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+# Behind a TLS-terminating proxy: the header (and value) by which it marks requests that came in over HTTPS.
+SECURE_PROXY_SSL_HEADER = env_header("SECURE_PROXY_SSL_HEADER")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 LOGGING = {
     "version": 1,

@@ -44,8 +44,8 @@ def frame_thumbnail(video: Video, t_ms: int, sample_fps: float | None = None) ->
 
 
 def cache_single(video: Video, t_ms: int) -> None:
+    from scoring.files import write_jpeg
     from scoring.frames import read_frame_at
-    from workers.probing import write_jpeg
 
     frame = read_frame_at(  # (H, W, 3) RGB
         video.original_path, t_ms / 1000.0, max_width=THUMB_WIDTH, past_end="last", limits=decode_limits()
@@ -55,8 +55,8 @@ def cache_single(video: Video, t_ms: int) -> None:
 
 def cache_batch(video: Video, t_ms: int, sample_fps: float) -> None:
     """Decode the next BATCH sample times from t_ms in one pass and cache each under its own time."""
+    from scoring.files import write_jpeg
     from scoring.frames import SamplingSpec, extract_frames
-    from workers.probing import write_jpeg
 
     duration_ms = round((video.duration_s or 0) * 1000)
     targets = [t_ms + round(k * 1000 / sample_fps) for k in range(BATCH)]

@@ -1,12 +1,9 @@
 """Probing an uploaded video: stream facts, a poster and a thumbnail strip, or a clear failure reason."""
 
 import logging
-import uuid
 from pathlib import Path
 
-import cv2
-import numpy as np
-
+from scoring.files import write_jpeg
 from webapp.models import Video
 from webapp.models.videos import decode_limits
 from workers.jobs import InputError, job_video
@@ -16,7 +13,6 @@ logger = logging.getLogger(__name__)
 POSTER_MAX_WIDTH = 480
 STRIP_COUNT = 10
 STRIP_HEIGHT = 72
-JPEG_QUALITY = 85
 
 # Leading bytes of containers we recognise: a file that starts like one but cannot be read is truncated or
 # damaged, anything else is not a video at all.
@@ -84,17 +80,6 @@ def unreadable_reason(path: Path, error: Exception) -> str:
     )
 
 
-def write_jpeg(image_rgb: np.ndarray, path: Path) -> None:
-    ok, encoded = cv2.imencode(
-        ".jpg", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
-    )
-    if not ok:
-        raise OSError(f"could not encode {path.name}")
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")  # concurrent writers never collide
-    tmp.write_bytes(encoded.tobytes())
-    tmp.replace(path)
-
-
 def make_poster(video: Video, duration_s: float) -> str:
     from scoring.frames import read_frame_at
 
@@ -118,18 +103,11 @@ def make_strip(video: Video, duration_s: float) -> str:
 
 
 def probe_video_work(job, report) -> dict:
-    """The body of probe_video_task: probe, render poster and strip, mark the video ready or failed."""
+    """The body of probe_video_task: probe, render poster and strip, mark the video ready. An unusable file
+    raises ``InputError`` with the reason the video then shows (``run_job`` fails the video with its job)."""
     video = job_video(job, "The video was deleted before it could be processed.")
-    video.mark_processing()
     report(0.05, "Reading the video", force=True)
-    try:
-        info, poster, strip = probe_and_render(video, report)
-    except InputError as exc:
-        video.mark_failed(str(exc))
-        raise
-    except BaseException as exc:
-        video.mark_failed(failure_text(exc))
-        raise
+    info, poster, strip = probe_and_render(video, report)
     video.mark_ready(info, poster, strip)
     report(1.0, "Ready", force=True)
     return {
@@ -138,14 +116,6 @@ def probe_video_work(job, report) -> dict:
         "interlaced": info.interlaced, "discontinuities": info.discontinuities,
         "start_timecode": info.start_timecode,
     }  # fmt: skip
-
-
-def failure_text(exc: BaseException) -> str:
-    from webapp.models import JobCancelled
-
-    if isinstance(exc, JobCancelled):
-        return "Processing was cancelled; retry it from the video's page."
-    return f"Processing failed unexpectedly ({type(exc).__name__}: {exc})."
 
 
 def probe_and_render(video: Video, report):

@@ -7,8 +7,10 @@ the ``ffmpeg`` command encodes them back to back.
 
 import shutil
 
+from scoring.files import replacing
 from scoring.frames import VideoDecodeError
 from scoring.render import render_ranges
+from webapp.media_layout import media_path, render_file
 from webapp.models import ScoringRun, TrainedModel
 from webapp.models.videos import decode_limits
 from webapp.report_data import RunData
@@ -83,20 +85,14 @@ def render_work(job, report) -> dict:
     if not ranges:
         raise InputError(f"No {job.params.get('keep', 'in')} segments to keep: nothing to render.")
     source = data.run.video.original_path
-    target = data.run.directory / "renders" / f"{job.pk}.mp4"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.stem}.tmp.mp4")
+    target = media_path(render_file(data.run.pk, job.pk))
     total_s = sum(b - a for a, b in ranges)
     report(0.0, "Rendering", force=True)
     try:
-        render_ranges(source, tmp, ranges, data.run.video.fps or 25.0, ffmpeg_executable(),
-                      lambda fraction: report(fraction, "Rendering"), decode_limits())  # fmt: skip
+        with replacing(target, suffix=".mp4") as tmp:
+            render_ranges(source, tmp, ranges, data.run.video.fps or 25.0, ffmpeg_executable(),
+                          lambda fraction: report(fraction, "Rendering"), decode_limits())  # fmt: skip
     except VideoDecodeError as exc:
-        tmp.unlink(missing_ok=True)
         raise InputError(f"The video could not be decoded for rendering: {exc}") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    tmp.replace(target)
     url = f"/runs/{data.run.pk}/renders/{job.pk}.mp4"
     return {"url": url, "segments": len(ranges), "duration_s": total_s, "size_bytes": target.stat().st_size}

@@ -7,7 +7,7 @@ import pytest
 
 from tests.synthetic import write_not_a_video, write_truncated_video, write_video
 from webapp.models import Job, Video
-from workers.jobs import InputError
+from workers.jobs import InputError, run_job
 from workers.probing import probe_video_work, recognised_container, unreadable_reason
 
 pytestmark = pytest.mark.django_db
@@ -60,11 +60,16 @@ def test_a_good_video_becomes_ready_with_its_facts_poster_and_strip(owner, tmp_p
         ("broken.avi", write_undecodable_video, "No frame of this AVI file could be decoded"),
     ],
 )
+@pytest.mark.django_db(transaction=True)  # run_job closes stale connections, as a worker does
 def test_a_bad_file_ends_failed_with_its_reason(owner, tmp_path, name, make, reason):
     video, job = video_from(owner, tmp_path, name, make)
     with pytest.raises(InputError, match=reason):
         probe_video_work(job, no_report)
+
+    run_job(job.pk, probe_video_work)
+    job.refresh_from_db()
     video.refresh_from_db()
+    assert job.status == "failed" and reason in job.error
     assert video.status == "failed" and reason in video.error
     assert str(tmp_path) not in video.error and str(video.directory) not in video.error
 
