@@ -41,10 +41,10 @@ def ffmpeg_null(path: Path) -> None:
 
 
 def make_576i(source: Path, seconds: float, out: Path) -> Path:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-t", str(seconds), "-i", str(source), "-vf",
-                    "scale=720:576,setsar=16/15,fps=50,interlace=scan=tff", "-c:v", "mpeg2video", "-b:v", "6M",
-                    "-flags", "+ilme+ildct", "-top", "1", "-c:a", "mp2", "-f", "mpegts", str(out)],
-                   check=True)  # fmt: skip
+    interlace = "scale=720:576,setsar=16/15,fps=50,interlace=scan=tff"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-t", str(seconds), "-i", str(source), "-vf", interlace,
+                    "-c:v", "mpeg2video", "-b:v", "6M", "-flags", "+ilme+ildct", "-top", "1", "-c:a", "mp2",
+                    "-f", "mpegts", str(out)], check=True)  # fmt: skip
     return out
 
 
@@ -57,8 +57,8 @@ def clip(source: Path, seconds: float, out: Path) -> Path:
 def small_model(video: Path, folder: Path) -> Path:
     """One epoch on a few frames: scoring speed does not depend on how well the model was trained."""
     model = folder / "model"
-    subprocess.run([sys.executable, "-m", "scoring", "train", "--out", str(model), "--epochs", "1", "--fps", "1",
-                    f"{video}@0-20", f"{video}@20-40"], check=True, capture_output=True)  # fmt: skip
+    command = [sys.executable, "-m", "scoring", "train", "--out", str(model), "--epochs", "1", "--fps", "1"]
+    subprocess.run([*command, f"{video}@0-20", f"{video}@20-40"], check=True, capture_output=True)
     return model
 
 
@@ -83,14 +83,15 @@ def measure(path: Path, model: Path, folder: Path, repeat: int) -> dict[str, flo
 
 def table(rows: dict[str, dict[str, float]], seconds: float, repeat: int) -> str:
     load = os.getloadavg()[0]
+    when, cpu = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}", platform.processor() or platform.machine()
     lines = [
-        f"Ingest speed, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, load {load:.1f} at the end; `python -m benchmarks.ingest --seconds {seconds:g} "
-        f"--repeat {repeat}`. Ratios are against `ffmpeg -f null` on the same file in the same round (median "
-        "of rounds; > 1 is faster than FFmpeg's own decode).",
+        f"Ingest speed, {when} UTC, {cpu}, {os.cpu_count()} cores, load {load:.1f} at the end; "
+        f"`python -m benchmarks.ingest --seconds {seconds:g} --repeat {repeat}`. Ratios are against "
+        "`ffmpeg -f null` on the same file in the same round (median of rounds; > 1 is faster than FFmpeg's "
+        "own decode).",
         "",
-        "| file (first {:g} s) | ffmpeg -f null | every frame (>= 0.8x) | 5 fps (>= 1.0x) | "
-        "`scoring score` every frame (>= 0.6x) |".format(seconds),
+        f"| file (first {seconds:g} s) | ffmpeg -f null | every frame (>= 0.8x) | 5 fps (>= 1.0x) | "
+        "`scoring score` every frame (>= 0.6x) |",
         "| --- | --- | --- | --- | --- |",
     ]
     for name, r in rows.items():
