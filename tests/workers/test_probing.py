@@ -93,6 +93,7 @@ def test_containers_are_recognised_by_their_first_bytes(tmp_path):
     assert "missing" in unreadable_reason(tmp_path / "nothing.mp4", ValueError(""))
 
 
+@pytest.mark.django_db(transaction=True)  # run_job closes stale connections, as a worker does
 def test_audio_only_and_over_the_limit_files_fail_with_what_they_are(owner, tmp_path, settings):
     from tests.ingest_inputs import coloured_part
     from tests.scoring.conftest import _made
@@ -110,6 +111,7 @@ def test_audio_only_and_over_the_limit_files_fail_with_what_they_are(owner, tmp_
     video, job = video_from(owner, tmp_path, "big.ts", lambda p: _made(coloured_part, p, "green", 1.0))
     with pytest.raises(InputError, match="over the limit of 5,000 pixels per frame"):
         probe_video_work(job, no_report)
+    run_job(job.pk, probe_video_work)  # the job seam fails the video with the job
     video.refresh_from_db()
     assert video.status == "failed" and "OFFSIDE_MAX_FRAME_PIXELS" in video.error
 
