@@ -8,7 +8,7 @@ import pytest
 
 from scoring.segments import TemporalParams, decide_segments
 from tests.report_fixtures import built_once, ignore_progress
-from tests.webapp.test_exports import parse_edl
+from tests.scoring.test_markers import parse_edl
 from webapp.models import Job
 from workers.dispatch import TASK_BY_KIND
 
@@ -108,6 +108,31 @@ def test_exports_give_the_runs_segments_or_the_what_if_ones(owner_client, run):
     assert owner_client.get(f"/runs/{run.pk}/segments.csv?window_s=1e9").status_code == 400  # too costly
     assert owner_client.get(f"/runs/{run.pk}/segments.csv?high=nan").status_code == 400
     assert owner_client.get(f"/runs/{run.pk}/segments.xml").status_code == 404
+
+
+@pytest.mark.parametrize("prefix", ["", "/api"])
+def test_every_marker_format_downloads_from_the_report_and_the_api(owner_client, run, prefix):
+    from scoring.markers import FORMATS
+
+    run.video.start_timecode = "10:00:00:00"
+    run.video.save(update_fields=["start_timecode"])
+    outs = [s for s in run.segments.all() if s.label == "out"]
+    for name, chosen in FORMATS.items():
+        response = owner_client.get(f"{prefix}/runs/{run.pk}/segments.{name}")
+        assert response.status_code == 200, (name, response.content[:200])
+        assert response["Content-Type"].startswith(chosen.media_type)
+        assert f'filename="match.{chosen.extension}"' in response["Content-Disposition"] or name == "cmx3600"
+    kodi = owner_client.get(f"{prefix}/runs/{run.pk}/segments.kodi").content.decode().splitlines()
+    assert kodi == [f"{s.start_s:.3f}\t{s.end_s:.3f}\t3" for s in outs]
+    edl = parse_edl(owner_client.get(f"{prefix}/runs/{run.pk}/segments.edl?keep=out").content.decode())
+    assert [e["src_in"][:8] for e in edl["events"]] == [f"10:00:{int(s.start_s):02d}" for s in outs]
+    assert owner_client.get(f"{prefix}/runs/{run.pk}/segments.srt").status_code == 404
+    run.video.start_timecode = "10:00:00:99"  # more frames than the rate has: a clear refusal, not a 500
+    run.video.save(update_fields=["start_timecode"])
+    refused = owner_client.get(f"{prefix}/runs/{run.pk}/segments.cmx3600")
+    assert refused.status_code in (400, 409) and "SMPTE" in refused.content.decode()
+    run.video.start_timecode = ""
+    run.video.save(update_fields=["start_timecode"])
 
 
 def test_clicked_frame_gets_frame_reconstruction_and_heatmap_cached(owner_client, run):

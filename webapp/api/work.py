@@ -1,8 +1,8 @@
 """API: start training and scoring (the pages' forms and model methods), model versions, jobs, results."""
 
-from django.http import HttpResponse
 from ninja import Router, Status
 
+from scoring import markers
 from webapp import exports
 from webapp.api.errors import ApiError, form_error
 from webapp.api.library import ERRORS, visible_or_404
@@ -13,8 +13,8 @@ from webapp.training_forms import ScoreForm, TrainForm
 
 router = Router()
 LIMITED = {**ERRORS, 429: ErrorOut}
-EXPORT_TYPES = {"csv": "text/csv", "json": "application/json", "edl": "text/plain"}
-EXPORT_MEDIA = sorted(set(EXPORT_TYPES.values()))
+EXPORT_NAMES = [*markers.FORMATS, *markers.ALIASES]
+FMT_SCHEMA = {"type": "string", "enum": EXPORT_NAMES}
 
 
 # --- training and model versions ----------------------------------------------------------------------------
@@ -119,26 +119,24 @@ def run_frames(request, run_id: int):
     response={200: str, **ERRORS, 409: ErrorOut},
     tags=["results"],
     openapi_extra={
-        "responses": {"200": {"content": {t: {"schema": {"type": "string"}} for t in EXPORT_MEDIA}}}
+        "parameters": [{"name": "fmt", "in": "path", "required": True, "schema": FMT_SCHEMA}],
+        "responses": {
+            "200": {"content": {t: {"schema": {"type": "string"}} for t in exports.EXPORT_MEDIA_TYPES}}
+        },
     },
 )
 def export_segments(request, run_id: int, fmt: str, keep: str = "in"):
-    """The stored segments as CSV, JSON or a CMX3600 EDL (``keep`` = in|out chooses the EDL's events)."""
-    if fmt not in EXPORT_TYPES:
-        raise ApiError(404, "Unknown export format; use csv, json or edl.")
+    """Markers for players and editors, from the reviewed segments when there are any, else the machine's:
+    ``kodi`` (Kodi/MPlayer EDL, breaks skipped), ``ffmetadata`` (chapters), ``vtt`` (WebVTT cues of the out
+    segments), ``otio`` (OpenTimelineIO), ``cmx3600`` (CMX 3600 EDL; ``edl`` is the same; ``keep`` = in|out
+    chooses its events), ``csv``, ``json``."""
+    if fmt not in EXPORT_NAMES:
+        raise ApiError(404, f"Unknown export format; use one of {', '.join(EXPORT_NAMES)}.")
     run = finished_run(request, run_id)
-    segments, video = list(run.segments.order_by("index")), run.video
-    if fmt == "csv":
-        body = exports.segments_csv(segments)
-    elif fmt == "json":
-        body = exports.segments_json(segments, video=video.title, run=run.pk, fps=video.fps)
-    else:
-        keep = "out" if keep == "out" else "in"
-        title = f"{video.title} ({keep})"
-        body = exports.segments_edl(segments, video.fps or 25.0, title, keep, video.original_name)
-    response = HttpResponse(body, content_type=f"{EXPORT_TYPES[fmt]}; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-segments.{fmt}"'
-    return response
+    try:
+        return exports.export_response(run, fmt, "out" if keep == "out" else "in")
+    except ValueError as exc:
+        raise ApiError(409, f"Cannot write {fmt}: {exc}") from exc
 
 
 # --- jobs ---------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from scoring.review import ReviewedSegment
 from webapp.models.training import FrameSet, TrainedModel, enqueue_after, model_input_size
 from webapp.models.videos import media_path
 
@@ -42,6 +43,9 @@ class ScoringRun(models.Model):
     arrays_path = models.CharField(max_length=255, blank=True)  # relative to MEDIA_ROOT
     n_frames = models.PositiveIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)  # out_fraction, out_duration_s, per-category stats
+    # A person's corrections (scoring.review.ReviewedSegment dicts), kept beside the machine's Segment rows.
+    reviewed_segments = models.JSONField(default=list, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     job = models.ForeignKey(
         "webapp.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="scoring_runs"
     )
@@ -68,6 +72,17 @@ class ScoringRun(models.Model):
     @property
     def category_names(self) -> list[str]:
         return [m["category"] for m in self.model_versions]
+
+    @property
+    def is_reviewed(self) -> bool:
+        return bool(self.reviewed_segments)
+
+    def final_segments(self) -> list:
+        """What exports and renders use: the reviewed segments (``scoring.review.ReviewedSegment``) when a
+        person corrected the run, else the machine's rows, in time order."""
+        if self.is_reviewed:
+            return [ReviewedSegment(**row) for row in self.reviewed_segments]
+        return list(self.segments.order_by("index"))
 
     def is_visible_to(self, user) -> bool:
         return user.is_authenticated and (user.is_staff or self.owner_id == user.pk)
