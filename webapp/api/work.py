@@ -1,6 +1,6 @@
 """API: start training and scoring (the pages' forms and model methods), model versions, jobs, results."""
 
-from ninja import Router, Status
+from ninja import Path, Router, Status
 
 from scoring import markers
 from webapp import exports
@@ -14,7 +14,7 @@ from webapp.training_forms import ScoreForm, TrainForm
 router = Router()
 LIMITED = {**ERRORS, 429: ErrorOut}
 EXPORT_NAMES = [*markers.FORMATS, *markers.ALIASES]
-FMT_SCHEMA = {"type": "string", "enum": EXPORT_NAMES}
+FMT_HELP = f"one of {', '.join(EXPORT_NAMES)} (edl = cmx3600)"
 
 
 # --- training and model versions ----------------------------------------------------------------------------
@@ -119,13 +119,12 @@ def run_frames(request, run_id: int):
     response={200: str, **ERRORS, 409: ErrorOut},
     tags=["results"],
     openapi_extra={
-        "parameters": [{"name": "fmt", "in": "path", "required": True, "schema": FMT_SCHEMA}],
         "responses": {
             "200": {"content": {t: {"schema": {"type": "string"}} for t in exports.EXPORT_MEDIA_TYPES}}
         },
     },
 )
-def export_segments(request, run_id: int, fmt: str, keep: str = "in"):
+def export_segments(request, run_id: int, fmt: str = Path(..., description=FMT_HELP), keep: str = "in"):
     """Markers for players and editors, from the reviewed segments when there are any, else the machine's:
     ``kodi`` (Kodi/MPlayer EDL, breaks skipped), ``ffmetadata`` (chapters), ``vtt`` (WebVTT cues of the out
     segments), ``otio`` (OpenTimelineIO), ``cmx3600`` (CMX 3600 EDL; ``edl`` is the same; ``keep`` = in|out
