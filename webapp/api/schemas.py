@@ -81,6 +81,7 @@ class ClipOut(Schema):
     start_s: float | None
     end_s: float | None
     is_negative: bool
+    overlap_warning: str = Field("", description="names the clips of the same video this one overlaps")
 
 
 class TrainIn(Schema):
