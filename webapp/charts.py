@@ -23,7 +23,9 @@ VIDEO_COLOUR = "#2457a6"
 PALETTE = ("#2457a6", "#1f7a4d", "#a86b00", "#7b3fa0", "#0f7c8c", "#b3261e", "#5d6b7a")
 DEFAULT_MAX_POINTS = 4000  # per trace in the first view of a timeline; zooming re-decimates the full data
 _MARGIN = {"l": 56, "r": 16, "t": 64, "b": 44}
-_LEGEND = {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"}  # one row under the title
+# Under the chart, in the figure's own margin (which grows to fit it): rows of a long legend never reach the
+# title, as they did when the legend sat above the plot.
+_LEGEND = {"orientation": "h", "x": 0, "y": 0, "yref": "container", "yanchor": "bottom"}
 
 
 @dataclass(frozen=True)
