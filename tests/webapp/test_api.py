@@ -172,3 +172,16 @@ def test_a_malformed_body_gets_the_stable_error_shape(api):
     response = api.post("/api/categories", "{not json", content_type="application/json")
     assert response.status_code in (400, 422)
     assert set(response.json()["error"]) >= {"code", "message"}
+
+
+def test_a_script_run_again_resumes_its_upload_by_the_files_head(api):
+    body = {"filename": "match.mp4", "size": 5000, "head_sha256": "ab" * 32}
+    first = post_json(api, "/api/uploads", body)
+    assert first.status_code == 201 and first.json()["resumed"] is False
+    again = post_json(api, "/api/uploads", body)
+    assert (
+        again.status_code == 200
+        and again.json()["resumed"] is True
+        and again.json()["id"] == first.json()["id"]
+    )
+    assert_error(post_json(api, "/api/uploads", {**body, "head_sha256": "xyz"}), 422, "invalid")

@@ -35,6 +35,9 @@ class VideoOut(Schema):
 class UploadIn(Schema):
     filename: str = Field(..., min_length=1, max_length=255)
     size: int = Field(..., ge=0)
+    head_sha256: str | None = Field(
+        None, pattern="^[0-9a-fA-F]{64}$", description="SHA-256 of the first MiB (whole file if shorter)"
+    )
 
 
 class UploadOut(Schema):
@@ -44,6 +47,7 @@ class UploadOut(Schema):
     size: int
     status: str
     video: dict | None = None  # {"id", "title", "status", ...} once the last byte arrived
+    resumed: bool = False  # true when beginning found the same file's unfinished upload
 
 
 class CategoryIn(Schema):
