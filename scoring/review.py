@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from scoring.segments import TimecodedSpan
+
 LABELS = ("in", "out")
 
 
@@ -22,7 +24,7 @@ class ReviewError(ValueError):
 
 
 @dataclass(frozen=True)
-class ReviewedSegment:
+class ReviewedSegment(TimecodedSpan):
     """``start_s`` .. ``end_s`` (seconds, end exclusive) labelled "in" or "out"; ``category`` names the
     category an "in" segment shows (or what an "out" one is, e.g. "advert"); ``mean_score`` is the machine's
     mean normalised score over the span (NaN-free, 0 when no frame falls inside)."""
@@ -32,10 +34,6 @@ class ReviewedSegment:
     label: str
     category: str = ""
     mean_score: float = 0.0
-
-    @property
-    def duration_s(self) -> float:
-        return self.end_s - self.start_s
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -259,3 +259,72 @@ def test_cache_files_written_by_concurrent_threads_never_collide(tmp_path):
         list(pool.map(lambda p: write_atomic(target, p), payloads))
     assert target.read_bytes() in payloads
     assert [p.name for p in target.parent.iterdir()] == ["frame.png"], "no temporary file left behind"
+
+
+def post_review(client, run, segments):
+    return client.post(f"/runs/{run.pk}/review/", json.dumps({"segments": segments}), "application/json")
+
+
+def test_a_saved_review_is_what_exports_and_renders_use_until_discarded(owner_client, run):
+    from workers.rendering import kept_ranges
+
+    machine = list(run.segments.all())
+    end_s = machine[-1].end_s
+    corrected = [
+        {"start_s": 0.0, "end_s": 2.0, "label": "in", "category": "soccer"},
+        {"start_s": 2.0, "end_s": 4.0, "label": "out", "category": "advert"},
+        {"start_s": 4.0, "end_s": end_s, "label": "in", "category": "soccer"},
+    ]
+    try:
+        saved = post_review(owner_client, run, corrected)
+        assert saved.status_code == 200, saved.content
+        means = [s["mean_score"] for s in saved.json()["segments"]]
+        run.refresh_from_db()
+        assert run.is_reviewed and means[0] > 0 and len(run.reviewed_segments) == 3
+        assert [(s.start_s, s.end_s, s.label) for s in run.segments.all()] == [
+            (s.start_s, s.end_s, s.label) for s in machine
+        ]  # the machine's rows stay beside the review
+        kodi = owner_client.get(f"/runs/{run.pk}/segments.kodi").content.decode()
+        assert kodi == "2.000\t4.000\t3\n"
+        chapters = owner_client.get(f"/api/runs/{run.pk}/segments.ffmetadata").content.decode()
+        assert "title=Out: advert" in chapters
+        page = owner_client.get(f"/runs/{run.pk}/report/").content.decode()
+        assert "(your review)" in page and "Back to the machine" in page
+        job = Job(params={"keep": "in", "temporal_params": run.temporal_params}, kind=Job.Kind.RENDER)
+        from webapp.report_data import RunData
+
+        assert kept_ranges(RunData.load(run), job) == [(0.0, 2.0), (4.0, end_s)]
+    finally:
+        assert owner_client.delete(f"/runs/{run.pk}/review/").status_code == 200
+    run.refresh_from_db()
+    assert not run.is_reviewed and owner_client.get(f"/runs/{run.pk}/segments.kodi").content.decode() != kodi
+
+
+def seg(start_s, end_s, label="in") -> dict:
+    return {"start_s": start_s, "end_s": end_s, "label": label}
+
+
+@pytest.mark.parametrize(
+    ("segments", "message"),
+    [
+        ([seg(0.0, 3.0)], "must run from"),
+        ([seg(0.0, 3.0, "maybe"), seg(3.0, 11.0)], "label"),
+        ([seg(0.0, 3.0), seg(4.0, 11.0)], "start where"),
+        ([seg("NaN", 11.0)], "finite"),
+        ("everything is fine", "as a list"),
+    ],
+)
+def test_a_review_that_does_not_tile_the_run_is_refused_with_a_reason(owner_client, run, segments, message):
+    end_s = run.segments.order_by("-index").first().end_s
+    for row in segments if isinstance(segments, list) else []:
+        row["end_s"] = end_s if row["end_s"] == 11.0 else row["end_s"]
+    response = post_review(owner_client, run, segments)
+    assert response.status_code == 400 and message in response.json()["error"]
+    run.refresh_from_db()
+    assert not run.is_reviewed
+
+
+def test_only_the_owner_reviews(client, other_user, run):
+    client.force_login(other_user)
+    assert post_review(client, run, []).status_code == 404
+    assert client.delete(f"/runs/{run.pk}/review/").status_code == 404

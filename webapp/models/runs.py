@@ -5,6 +5,7 @@ run's file and rows, never duplicates them.
 """
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,8 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from scoring.review import ReviewedSegment
+from scoring.review import ReviewedSegment, ReviewError, check_tiling, from_dicts, with_mean_scores
+from scoring.segments import TimecodedSpan
 from webapp.models.training import FrameSet, TrainedModel, enqueue_after, model_input_size
 from webapp.models.videos import media_path
 
@@ -83,6 +85,34 @@ class ScoringRun(models.Model):
         if self.is_reviewed:
             return [ReviewedSegment(**row) for row in self.reviewed_segments]
         return list(self.segments.order_by("index"))
+
+    def save_review(self, rows) -> list[ReviewedSegment]:
+        """Store a person's corrections (JSON objects with start_s, end_s, label, category) beside the
+        machine's segments, each with the machine's mean score over its span. Raises ``ReviewError`` unless
+        they tile the scored span back to back, every one at least a frame long."""
+        arrays = self.load_arrays()
+        times = np.asarray(arrays["timestamps_s"], dtype=np.float64)
+        best = np.atleast_2d(arrays["scores"]).min(axis=0)
+        machine = list(self.segments.order_by("index"))
+        if not machine:
+            raise ReviewError("This run has no segments to review.")
+        frame_s = float(np.median(np.diff(times))) if len(times) > 1 else 0.04
+        span = (machine[0].start_s, machine[-1].end_s)
+        segments = from_dicts(rows)
+        check_tiling(segments, *span, tolerance_s=frame_s / 2)
+        ends = [s.end_s for s in segments[:-1]] + [span[1]]  # exactly back to back, first to last time
+        starts = [span[0], *ends[:-1]]
+        closed = [replace(s, start_s=a, end_s=b) for s, a, b in zip(segments, starts, ends, strict=True)]
+        reviewed = with_mean_scores(closed, times, best)
+        fields = {"reviewed_segments": [s.to_dict() for s in reviewed], "reviewed_at": timezone.now()}
+        ScoringRun.objects.filter(pk=self.pk).update(**fields)
+        self.reviewed_segments, self.reviewed_at = fields["reviewed_segments"], fields["reviewed_at"]
+        return reviewed
+
+    def discard_review(self) -> None:
+        """Back to the machine's segments for exports and renders."""
+        ScoringRun.objects.filter(pk=self.pk).update(reviewed_segments=[], reviewed_at=None)
+        self.reviewed_segments, self.reviewed_at = [], None
 
     def is_visible_to(self, user) -> bool:
         return user.is_authenticated and (user.is_staff or self.owner_id == user.pk)
@@ -206,7 +236,7 @@ def summarise(result) -> dict:
     }  # fmt: skip
 
 
-class Segment(models.Model):
+class Segment(TimecodedSpan, models.Model):
     """A contiguous stretch of a scored video that is "in" (some category) or "out" (none)."""
 
     run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="segments")
@@ -223,19 +253,3 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} {self.start_s:.3f}-{self.end_s:.3f}"
-
-    @property
-    def duration_s(self) -> float:
-        return self.end_s - self.start_s
-
-    @property
-    def start_tc(self) -> str:
-        from scoring.segments import format_timecode
-
-        return format_timecode(self.start_s)
-
-    @property
-    def end_tc(self) -> str:
-        from scoring.segments import format_timecode
-
-        return format_timecode(self.end_s)

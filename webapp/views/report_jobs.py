@@ -1,11 +1,14 @@
-"""Jobs started from the video report: an occlusion map of one frame (gpu queue) and a rendered video with
-the out segments cut, or only them (cpu queue); plus the download of a finished render."""
+"""What the video report changes: the run's reviewed segments (saved or discarded), and jobs: an occlusion
+map of one frame (gpu queue) and a rendered video with the out segments cut, or only them (cpu queue); plus
+the download of a finished render."""
 
+import json
 from dataclasses import asdict
 
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from scoring.review import ReviewError
 from webapp import report_images
 from webapp.media import ranged_file_response
 from webapp.models import Job
@@ -16,6 +19,24 @@ from webapp.views.reports import frame_index_or_404, report_data_or_404, visible
 def job_payload(job: Job) -> dict:
     return {"job_id": job.pk, "status": job.status, "progress": job.progress, "stage": job.stage,
             "url": f"/jobs/{job.pk}/"}  # fmt: skip
+
+
+@require_http_methods(["POST", "DELETE"])
+def run_review(request, run_id: int):
+    """POST ``{"segments": [{start_s, end_s, label, category}, ...]}``: save them as the run's reviewed
+    segments (every export and render then uses them); DELETE: back to the machine's. 400 names what is
+    wrong with a review that does not tile the run."""
+    run = report_data_or_404(request, run_id).run
+    if request.method == "DELETE":
+        run.discard_review()
+        return JsonResponse({"reviewed": False})
+    try:
+        body = json.loads(request.body or b"null")
+        reviewed = run.save_review(body.get("segments") if isinstance(body, dict) else None)
+    except (ValueError, ReviewError) as exc:  # ValueError: not JSON
+        return JsonResponse({"error": f"Could not save the review: {exc}"}, status=400)
+    segments = [s.to_dict() for s in reviewed]
+    return JsonResponse({"reviewed": True, "reviewed_at": run.reviewed_at.isoformat(), "segments": segments})
 
 
 @require_POST

@@ -11,6 +11,7 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from scoring import markers
+from scoring.review import ReviewedSegment
 from scoring.segments import format_timecode
 from webapp import charts, exports, model_analysis, report_images
 from webapp.models import Category, Job, ScoringRun, TrainedModel
@@ -49,7 +50,7 @@ def visible_model_or_404(request, model_id: int) -> TrainedModel:
 def video_report(request, run_id: int):
     data = report_data_or_404(request, run_id)
     run = data.run
-    segments = list(run.segments.all())
+    segments = run.final_segments()
     models = list(run.trained_models.all())
     context = {
         "run": run,
@@ -59,6 +60,7 @@ def video_report(request, run_id: int):
         "categories": list(zip(data.categories, data.colours(), strict=True)),
         "timeline_json": plotly_json(run_timeline_figure(data, segments)),
         "histogram_json": plotly_json(histogram_figure(data, models)) if models else None,
+        "review_segments": [ReviewedSegment.of(s).to_dict() for s in segments],
         "marker_formats": [(name, f.title) for name, f in markers.FORMATS.items()],
         "renders": Job.objects.filter(kind=Job.Kind.RENDER, params__run_id=run.pk).order_by("-pk")[:5],
     }
