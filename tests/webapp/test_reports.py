@@ -328,3 +328,26 @@ def test_only_the_owner_reviews(client, other_user, run):
     client.force_login(other_user)
     assert post_review(client, run, []).status_code == 404
     assert client.delete(f"/runs/{run.pk}/review/").status_code == 404
+
+
+def test_scripts_read_replace_and_drop_the_review_through_the_api(built, run):
+    from django.test import Client
+
+    from webapp.models import ApiToken
+
+    _, raw = ApiToken.issue(built[0], "review script")
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    url = f"/api/runs/{run.pk}/review"
+    end_s = run.segments.order_by("-index").first().end_s
+    assert api.get(url).json() == []
+    body = {"segments": [seg(0.0, 5.0, "out"), seg(5.0, end_s)]}
+    try:
+        put = api.put(url, json.dumps(body), "application/json")
+        assert put.status_code == 200 and [s["label"] for s in put.json()] == ["out", "in"]
+        assert api.get(f"/api/runs/{run.pk}").json()["reviewed_at"] is not None
+        assert api.get(f"/api/runs/{run.pk}/segments.kodi").content.decode() == "0.000\t5.000\t3\n"
+        bad = api.put(url, json.dumps({"segments": [seg(0.0, 5.0)]}), "application/json")
+        assert bad.status_code == 422 and "must run from" in bad.json()["error"]["message"]
+    finally:
+        assert api.delete(url).status_code == 204
+    assert api.get(url).json() == []

@@ -145,6 +145,19 @@ class RunOut(Schema):
     job_id: int | None
     created_at: datetime
     finished_at: datetime | None
+    reviewed_at: datetime | None = None  # set while a person's corrections replace the machine's segments
+
+
+class ReviewedSegmentIO(Schema):
+    start_s: float
+    end_s: float
+    label: str = Field(..., pattern="^(in|out)$")
+    category: str = Field("", max_length=100)
+    mean_score: float = 0.0  # the machine's mean score over the span (ignored when sent)
+
+
+class ReviewIn(Schema):
+    segments: list[ReviewedSegmentIO] = Field(..., min_length=1, max_length=100_000)
 
 
 class SegmentOut(Schema):

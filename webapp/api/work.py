@@ -3,11 +3,23 @@
 from ninja import Path, Router, Status
 
 from scoring import markers
+from scoring.review import ReviewError
 from webapp import exports
 from webapp.api.errors import ApiError, form_error
 from webapp.api.library import ERRORS, visible_or_404
 from webapp.api.limits import check_rate
-from webapp.api.schemas import ErrorOut, FramesOut, JobOut, ModelOut, RunOut, ScoreIn, SegmentOut, TrainIn
+from webapp.api.schemas import (
+    ErrorOut,
+    FramesOut,
+    JobOut,
+    ModelOut,
+    ReviewedSegmentIO,
+    ReviewIn,
+    RunOut,
+    ScoreIn,
+    SegmentOut,
+    TrainIn,
+)
 from webapp.models import Category, Job, ScoringRun, TrainedModel, Video
 from webapp.training_forms import ScoreForm, TrainForm
 
@@ -89,6 +101,36 @@ def get_run(request, run_id: int):
 @router.get("/runs/{run_id}/segments", response={200: list[SegmentOut], **ERRORS}, tags=["results"])
 def run_segments(request, run_id: int):
     return visible_run(request, run_id).segments.order_by("index")
+
+
+@router.get("/runs/{run_id}/review", response={200: list[ReviewedSegmentIO], **ERRORS}, tags=["results"])
+def get_review(request, run_id: int):
+    """The run's reviewed segments (empty while nobody corrected the machine's)."""
+    return visible_run(request, run_id).reviewed_segments
+
+
+@router.put(
+    "/runs/{run_id}/review",
+    response={200: list[ReviewedSegmentIO], **ERRORS, 409: ErrorOut},
+    tags=["results"],
+)
+def put_review(request, run_id: int, body: ReviewIn):
+    """Replace the run's reviewed segments: they must tile the run's span back to back, each at least a
+    frame long (422 says what is wrong). Every export and render then uses them."""
+    run = finished_run(request, run_id)
+    try:
+        return [s.to_dict() for s in run.save_review([s.dict() for s in body.segments])]
+    except ReviewError as exc:
+        raise ApiError(422, f"Could not save the review: {exc}") from exc
+    except (OSError, ValueError) as exc:
+        raise ApiError(409, "The run's score file is missing or unreadable.") from exc
+
+
+@router.delete("/runs/{run_id}/review", response={204: None, **ERRORS}, tags=["results"])
+def delete_review(request, run_id: int):
+    """Back to the machine's segments."""
+    visible_run(request, run_id).discard_review()
+    return Status(204, None)
 
 
 def finished_run(request, run_id: int) -> ScoringRun:
