@@ -59,3 +59,16 @@ def set_threshold_for_false_alarms(model, per_hour: float, requested_by) -> floa
     update_calibration(model.directory, adopted, note)
     model.store_calibration(adopted.to_dict(), note)
     return threshold
+
+
+def version_trend_rows(versions) -> list[dict]:
+    """What ``webapp.charts.version_trends`` draws for the ready versions among ``versions``, oldest first."""
+    rows = []
+    for model in sorted((m for m in versions if m.is_ready and m.trained_at), key=lambda m: m.trained_at):
+        alarms = false_alarms(model)
+        rows.append({
+            "version": model.version, "trained_at": model.trained_at.isoformat(), "active": model.is_active,
+            "auroc": model.auroc, "threshold": model.threshold, "frames": model.n_frames,
+            "false_alarms_per_hour": alarms.per_hour if alarms else None,
+        })  # fmt: skip
+    return rows

@@ -66,3 +66,28 @@ def test_only_the_owner_sets_a_threshold(client, other_user, model):
         client.post(reverse("model_threshold", args=[model.pk]), {"false_alarms_per_hour": "1"}).status_code
         == 404
     )
+
+
+def test_the_category_page_charts_every_version_and_rolls_back_to_an_earlier_one(
+    owner_client, owner, tmp_path
+):
+    import json
+
+    from tests.training_fixtures import category_with_clip, ready_video
+
+    video = ready_video(owner, tmp_path, "pitch.mp4", [("field", 2.0)])
+    category = category_with_clip(owner, video)
+    first, second = ready_model(category, threshold=0.05), ready_model(category, threshold=0.04)
+    owner_client.post(reverse("model_activate", args=[second.pk]))
+    page = owner_client.get(reverse("category_detail", args=[category.pk])).content.decode()
+    start = page.index('id="version-trends-figure">') + len('id="version-trends-figure">')
+    figure = json.loads(page[start : page.index("</script>", start)])
+    thresholds, alarms = figure["data"][1], figure["data"][2]
+    assert thresholds["y"] == [0.05, 0.04] and thresholds["text"] == ["v1", "v2 (active)"]
+    assert alarms["y"] == [0.0, 0.0]  # every held-out loss of the tiny checkpoints is below its threshold
+    assert f'data-activate="{first.version}">Roll back to v1</button>' in page
+
+    owner_client.post(reverse("model_activate", args=[first.pk]), {"next": f"/categories/{category.pk}/"})
+    assert list(TrainedModel.objects.filter(is_active=True)) == [first]
+    scoring = owner_client.get(f"/videos/{video.pk}/").content.decode()
+    assert f'value="{first.pk}" checked' in scoring and f'value="{second.pk}" checked' not in scoring
