@@ -351,3 +351,14 @@ def test_scripts_read_replace_and_drop_the_review_through_the_api(built, run):
     finally:
         assert api.delete(url).status_code == 204
     assert api.get(url).json() == []
+
+
+def test_the_report_names_a_stale_model_and_offers_retraining(owner_client, run, monkeypatch):
+    from scoring.drift import DriftTest
+
+    test = DriftTest(0.42, 1e-5, 120, 400, True)
+    warning = {"index": 0, "category": "soccer", "version": 1, "test": test}
+    monkeypatch.setattr("webapp.views.reports.drift_warnings", lambda data, segments: [warning])
+    page = owner_client.get(f"/runs/{run.pk}/report/").content.decode()
+    assert "The soccer model may be stale for this footage" in page and "distance 0.42, p &lt; 0.001" in page
+    assert f'action="/runs/{run.pk}/learn/"' in page and "Retrain soccer with this video" in page

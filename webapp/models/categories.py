@@ -63,6 +63,10 @@ class ReferenceClip(models.Model):
     start_s = models.FloatField(null=True, blank=True)
     end_s = models.FloatField(null=True, blank=True)
     is_negative = models.BooleanField(default=False)
+    # The scoring run whose (reviewed) segments this clip came from: a correction the models learn from.
+    from_run = models.ForeignKey(
+        "webapp.ScoringRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="clips_made"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -5,13 +5,16 @@ the download of a finished render."""
 import json
 from dataclasses import asdict
 
+from django.contrib import messages
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from scoring.review import ReviewError
 from webapp import report_images
+from webapp.learning import learn_from_run
 from webapp.media import ranged_file_response
-from webapp.models import Job
+from webapp.models import Job, TrainedModel
 from webapp.report_data import params_from_query
 from webapp.views.reports import frame_index_or_404, report_data_or_404, visible_run_or_404
 
@@ -37,6 +40,35 @@ def run_review(request, run_id: int):
         return JsonResponse({"error": f"Could not save the review: {exc}"}, status=400)
     segments = [s.to_dict() for s in reviewed]
     return JsonResponse({"reviewed": True, "reviewed_at": run.reviewed_at.isoformat(), "segments": segments})
+
+
+@require_POST
+def learn(request, run_id: int):
+    """The report's "learn" buttons: the run's segments become clips of the category of model ``model`` (an
+    index into the run's models), then that version recalibrates or the category retrains (``how``);
+    ``negatives`` also turns out ranges into negative clips."""
+    data = report_data_or_404(request, run_id)
+    try:
+        k = int(request.POST.get("model", ""))
+        snapshot = data.run.model_versions[k] if k >= 0 else None
+        model = TrainedModel.objects.select_related("category").get(pk=snapshot["model_id"])
+    except (ValueError, IndexError, TypeError, TrainedModel.DoesNotExist):
+        messages.error(request, "That model version no longer exists.")
+        return redirect("video_report", run_id=data.run.pk)
+    negatives = request.POST.get("negatives") == "1"
+    try:
+        job, references, negative_clips = learn_from_run(
+            data.run, model, request.user, request.POST.get("how"), negatives
+        )
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("video_report", run_id=data.run.pk)
+    messages.success(
+        request,
+        f"Added {references} reference and {negative_clips} negative clips to {model.category.name}; "
+        f"{job.title.lower()} is queued.",
+    )
+    return redirect(job.params["page_url"])
 
 
 @require_POST

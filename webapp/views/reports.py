@@ -15,7 +15,14 @@ from scoring.review import ReviewedSegment
 from scoring.segments import format_timecode
 from webapp import charts, exports, model_analysis, report_images
 from webapp.models import Category, Job, ScoringRun, TrainedModel
-from webapp.report_data import RunData, full_arrays, histogram_figure, params_from_query, plotly_json
+from webapp.report_data import (
+    RunData,
+    drift_warnings,
+    full_arrays,
+    histogram_figure,
+    params_from_query,
+    plotly_json,
+)
 from webapp.report_data import timeline_figure as run_timeline_figure
 
 
@@ -60,6 +67,7 @@ def video_report(request, run_id: int):
         "categories": list(zip(data.categories, data.colours(), strict=True)),
         "timeline_json": plotly_json(run_timeline_figure(data, segments)),
         "histogram_json": plotly_json(histogram_figure(data, models)) if models else None,
+        "drift": drift_warnings(data, segments),
         "review_segments": [ReviewedSegment.of(s).to_dict() for s in segments],
         "marker_formats": [(name, f.title) for name, f in markers.FORMATS.items()],
         "renders": Job.objects.filter(kind=Job.Kind.RENDER, params__run_id=run.pk).order_by("-pk")[:5],
