@@ -103,6 +103,16 @@ def update_calibration(directory: str | Path, calibration: Calibration, note: di
         _write_meta(directory, meta)
 
 
+def read_calibration(directory: str | Path) -> Calibration:
+    """The calibration in a saved model's model.json (held-out losses in full and in their sampled order),
+    without loading the weights; ``CheckpointError`` if the directory is not a model."""
+    meta = _read_meta(Path(directory))
+    try:
+        return Calibration.from_dict(meta["calibration"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{directory}: unreadable calibration ({exc})") from exc
+
+
 def _json_default(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()

@@ -114,6 +114,42 @@ def _add_score(sub) -> None:
     p.add_argument("--window-s", type=float, default=None, help="smoothing window in seconds")
     p.add_argument("--min-segment-s", type=float, default=None)
     p.add_argument("--device", default=None)
+    p.add_argument(
+        "--export",
+        action="append",
+        default=[],
+        type=export_spec,
+        metavar="FORMAT:PATH",
+        help="also write markers (repeatable): kodi, ffmetadata, vtt, otio, cmx3600, csv or json",
+    )
+
+
+def export_spec(text: str) -> tuple[str, Path]:
+    """ "kodi:match.edl" -> ("kodi", Path("match.edl")); an argparse error names the known formats."""
+    from scoring.markers import marker_format
+
+    name, sep, path = text.partition(":")
+    if not sep or not path:
+        raise argparse.ArgumentTypeError(f"{text!r}: use FORMAT:PATH, e.g. kodi:match.edl")
+    try:
+        return marker_format(name).name, Path(path)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def write_exports(video: Path, segments, exports: list[tuple[str, Path]]) -> list[str]:
+    """Write each requested marker file (from the scored segments); the paths written."""
+    from scoring.frames import probe_video
+    from scoring.markers import MarkerSource, write_markers
+
+    if not exports:
+        return []
+    info = probe_video(video, count_frames=False)
+    source = MarkerSource(info.fps, video.stem, video.name, info.start_timecode, info.duration_s)
+    for name, path in exports:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(write_markers(name, segments, source), encoding="utf-8")
+    return [str(path) for _, path in exports]
 
 
 def _add_heatmap(sub) -> None:
@@ -252,7 +288,8 @@ def cmd_score(args: argparse.Namespace, show: bool) -> dict[str, Any]:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(doc))
     n_out = sum(s["label"] == "out" for s in doc["segments"])
-    return {"json": str(args.json), "frames": len(doc["frames"]), "out_segments": n_out}
+    written = write_exports(parse_video_arg(args.video)[0], result.segments, args.export)
+    return {"json": str(args.json), "frames": len(doc["frames"]), "out_segments": n_out, "exports": written}
 
 
 def cmd_heatmap(args: argparse.Namespace, show: bool) -> dict[str, Any]:

@@ -14,16 +14,31 @@ import numpy as np
 _ROWS_PER_CHUNK = 8192  # rows of the (rows, window) matrix the median works on at once
 
 
-@dataclass(frozen=True)
-class Segment:
+class TimecodedSpan:
+    """For anything with ``start_s`` and ``end_s`` (seconds): its duration and timecodes for people."""
+
     start_s: float
     end_s: float
-    label: str
-    mean_score: float
 
     @property
     def duration_s(self) -> float:
         return self.end_s - self.start_s
+
+    @property
+    def start_tc(self) -> str:
+        return format_timecode(self.start_s)
+
+    @property
+    def end_tc(self) -> str:
+        return format_timecode(self.end_s)
+
+
+@dataclass(frozen=True)
+class Segment(TimecodedSpan):
+    start_s: float
+    end_s: float
+    label: str
+    mean_score: float
 
     def to_dict(self) -> dict:
         """The command line's JSON shape, plus timecodes for people."""

@@ -28,12 +28,13 @@ def trained_model(owner, folder: Path, negatives: bool = False) -> TrainedModel:
     return model
 
 
-def scored_run(owner, folder: Path, model: TrainedModel | None = None) -> ScoringRun:
-    """A succeeded run of a match (field 4 s, studio 3 s, field 4 s) against the soccer model."""
+def scored_run(owner, folder: Path, model: TrainedModel | None = None, name: str = "match.mp4") -> ScoringRun:
+    """A succeeded run of a match (field 4 s, studio 3 s, field 4 s) against the soccer model; ``name``'s
+    extension picks the codec (".webm" for one Chromium plays)."""
     from workers.score_runs import score_video_work
 
     model = model or trained_model(owner, folder)
-    match = ready_video(owner, folder, "match.mp4", [("field", 4.0), ("studio", 3.0), ("field", 4.0)])
+    match = ready_video(owner, folder, name, [("field", 4.0), ("studio", 3.0), ("field", 4.0)])
     run = ScoringRun.start(
         match, [model], owner, {"min_segment_s": 1.0, "high": 2.0, "low": 1.5}, fps=5.0, enqueue=False
     )

@@ -70,10 +70,13 @@ def comparison_rows(first: TrainedModel, second: TrainedModel) -> list[tuple[str
 
 @admin.register(TrainedModel)
 class TrainedModelAdmin(admin.ModelAdmin):
+    # Short headers and a compact date: with the navigation and the filters beside it, the list must fit a
+    # 1400 px window (tests/browser/test_admin_in_the_browser.py).
+    # (the device is a filter and on each version's page).
     list_display = (
-        "id", "category", "version", "status", "is_active", "threshold", "auroc", "n_frames", "device",
-        "trained_at", "disk_usage",
+        "category", "version", "status", "active", "threshold", "auroc", "frames", "trained", "disk_usage"
     )  # fmt: skip
+    list_display_links = ("category", "version")
     list_filter = ("status", "is_active", "device", "category__owner")
     search_fields = ("category__name", "category__owner__username", "device")
     list_select_related = ("category",)
@@ -95,7 +98,19 @@ class TrainedModelAdmin(admin.ModelAdmin):
         ]
         return extra + super().get_urls()
 
-    @admin.display(description="Size on disk")
+    @admin.display(description="active", boolean=True, ordering="is_active")
+    def active(self, obj: TrainedModel) -> bool:
+        return obj.is_active
+
+    @admin.display(description="frames", ordering="n_frames")
+    def frames(self, obj: TrainedModel) -> int | None:
+        return obj.n_frames
+
+    @admin.display(description="trained", ordering="trained_at")
+    def trained(self, obj: TrainedModel) -> str:
+        return obj.trained_at.strftime("%Y-%m-%d %H:%M") if obj.trained_at else "-"
+
+    @admin.display(description="size")
     def disk_usage(self, obj: TrainedModel) -> str:
         return filesizeformat(directory_size(obj.directory))
 

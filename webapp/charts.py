@@ -23,7 +23,9 @@ VIDEO_COLOUR = "#2457a6"
 PALETTE = ("#2457a6", "#1f7a4d", "#a86b00", "#7b3fa0", "#0f7c8c", "#b3261e", "#5d6b7a")
 DEFAULT_MAX_POINTS = 4000  # per trace in the first view of a timeline; zooming re-decimates the full data
 _MARGIN = {"l": 56, "r": 16, "t": 64, "b": 44}
-_LEGEND = {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"}  # one row under the title
+# Under the chart, in the figure's own margin (which grows to fit it): rows of a long legend never reach the
+# title, as they did when the legend sat above the plot.
+_LEGEND = {"orientation": "h", "x": 0, "y": 0, "yref": "container", "yanchor": "bottom"}
 
 
 @dataclass(frozen=True)
@@ -354,4 +356,43 @@ def acceptance_matrix(
         yaxis={"title": "model", "autorange": "reversed"}, margin={**_MARGIN, "l": 120},
         title={"text": "Acceptance rate of each model on each category", "font": {"size": 14}},
     )  # fmt: skip
+    return fig
+
+
+# --- category page ------------------------------------------------------------------------------------------
+
+_TRENDS = (
+    ("auroc", "AUROC (reference vs. negatives)"), ("threshold", "threshold"),
+    ("false_alarms_per_hour", "false alarms per hour of in-category video"), ("frames", "training frames"),
+)  # fmt: skip
+
+
+def version_trends(versions: Sequence[dict]) -> go.Figure:
+    """One panel per measure of each ready version over training time: AUROC, threshold, false alarms per hour
+    and training frames. ``versions``: dicts with "version", "trained_at", "active" and those four keys (None
+    where unknown), oldest first; the active version is drawn as a star."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(
+        rows=len(_TRENDS), cols=1, shared_xaxes=True, vertical_spacing=0.07,
+        subplot_titles=[title for _, title in _TRENDS],
+    )  # fmt: skip
+    x = [v["trained_at"] for v in versions]
+    names = [f"v{v['version']}{' (active)' if v['active'] else ''}" for v in versions]
+    symbols = ["star" if v["active"] else "circle" for v in versions]
+    sizes = [14 if v["active"] else 8 for v in versions]
+    for row, (key, title) in enumerate(_TRENDS, start=1):
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=[v[key] for v in versions], mode="lines+markers", name=title, text=names,
+                marker={"symbol": symbols, "size": sizes, "color": PALETTE[row - 1]}, connectgaps=True,
+                hovertemplate="%{text}: %{y:.4g}<extra>" + title + "</extra>",
+            ),
+            row=row, col=1,
+        )  # fmt: skip
+    fig.update_layout(
+        height=140 * len(_TRENDS) + 60, showlegend=False, margin={**_MARGIN, "t": 48},
+        title={"text": "Versions over time", "font": {"size": 14}},
+    )  # fmt: skip
+    fig.update_annotations(font={"size": 12})
     return fig

@@ -14,11 +14,12 @@ from functools import cached_property
 
 import numpy as np
 
+from scoring.drift import drift_test
 from scoring.files import write_atomic
 from scoring.segments import TemporalParams, decide_segments
 from webapp import charts
 from webapp.media_layout import media_path
-from webapp.models import FrameSet, ScoringRun
+from webapp.models import FrameSet, ScoringRun, TrainedModel
 
 PAGE_MAX_POINTS = 2000  # per timeline trace in the first view; the page re-decimates the full data on zoom
 PARAM_NAMES = ("window_s", "low", "high", "min_segment_s", "snap_to_cuts_s")
@@ -127,6 +128,30 @@ def timeline_figure(data: RunData, segments) -> dict:
         colours=data.colours(), max_points=PAGE_MAX_POINTS,
     )  # fmt: skip
     return fig.to_plotly_json()
+
+
+def drift_warnings(data: RunData, segments) -> list[dict]:
+    """The run's models whose scores on this video's in-category frames (frames in "in" segments that look
+    most like that model's category) are distributed unlike its calibration: ``scoring.drift.drift_test``
+    against its held-out scores, both normalised by the threshold the run was scored with."""
+    times = data.timestamps_s
+    inside = np.zeros(len(times), dtype=bool)
+    for segment in segments:
+        if segment.label == "in":
+            inside |= (times >= segment.start_s) & (times < segment.end_s)
+    nearest = np.argmin(data.scores, axis=0)
+    warnings = []
+    for k, snapshot in enumerate(data.run.model_versions):
+        model = TrainedModel.objects.filter(pk=snapshot["model_id"]).first()
+        if model is None or not snapshot.get("threshold"):
+            continue
+        mask = inside & (nearest == k)
+        calibration = model.calibration_losses() / snapshot["threshold"]
+        test = drift_test(data.scores[k, mask], times[mask], calibration)
+        if test is not None and test.drifted:
+            warnings.append({"index": k, "category": snapshot["category"], "version": snapshot["version"],
+                             "test": test})  # fmt: skip
+    return warnings
 
 
 def histogram_figure(data: RunData, models) -> dict:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", jobs.home, name="home"),
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
+    path("favicon.ico", auth.favicon, name="favicon"),
     path("jobs/", jobs.job_list, name="job_list"),
     path("jobs/system-check/", jobs.start_system_check, name="start_system_check"),
     path("jobs/<int:job_id>/", jobs.job_detail, name="job_detail"),

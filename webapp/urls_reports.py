@@ -13,6 +13,8 @@ urlpatterns = [
     path(
         "runs/<int:run_id>/frames/<int:index>/occlusion/", report_jobs.start_occlusion, name="start_occlusion"
     ),
+    path("runs/<int:run_id>/review/", report_jobs.run_review, name="run_review"),
+    path("runs/<int:run_id>/learn/", report_jobs.learn, name="run_learn"),
     path("runs/<int:run_id>/render/", report_jobs.start_render, name="start_render"),
     path("runs/<int:run_id>/renders/<int:job_id>.mp4", report_jobs.render_download, name="render_download"),
     path("models/<int:model_id>/report/", reports.model_report, name="model_report"),

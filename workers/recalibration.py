@@ -45,7 +45,8 @@ def negative_losses(model: TrainedModel, trained, report):
         if frames is None:
             continue
         losses.append(frame_errors(trained.model, frames.frames))
-        used.append({"clip_id": clip.pk, "video_title": clip.video.title, "frames": len(frames.frames)})
+        used.append({"clip_id": clip.pk, "video_title": clip.video.title, "frames": len(frames.frames),
+                     "from_run_id": clip.from_run_id})  # fmt: skip
     return (np.concatenate(losses) if losses else np.zeros(0)), used
 
 

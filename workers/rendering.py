@@ -61,7 +61,7 @@ def kept_ranges(data: RunData, job) -> list[tuple[float, float]]:
     except (TypeError, ValueError) as exc:
         raise InputError(f"Invalid smoothing parameters: {exc}") from exc
     keep = job.params.get("keep", "in")
-    segments = list(data.run.segments.all()) if params == data.params else data.decide(params)[1]
+    segments = data.run.final_segments() if params == data.params else data.decide(params)[1]
     return [(s.start_s, s.end_s) for s in segments if s.label == keep and s.end_s > s.start_s]
 
 

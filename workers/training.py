@@ -72,7 +72,7 @@ def clip_lineage(clip, frames: int) -> dict:
     return {
         "clip_id": clip.pk, "video_id": clip.video_id, "video_title": clip.video.title,
         "video_sha256": clip.video.sha256, "start_s": clip.start_s, "end_s": clip.end_s,
-        "is_negative": clip.is_negative, "frames": frames,
+        "is_negative": clip.is_negative, "frames": frames, "from_run_id": clip.from_run_id,
     }  # fmt: skip
 
 

@@ -6,7 +6,7 @@
   const TERMINAL = ["succeeded", "failed", "cancelled"];
   const LAYOUT = {
     margin: { l: 56, r: 16, t: 16, b: 44 }, xaxis: { title: "epoch" }, yaxis: { title: "loss (per frame)" },
-    legend: { orientation: "h", y: 1.12 }, height: 320,
+    legend: { orientation: "h", x: 0, y: 0, yref: "container", yanchor: "bottom" }, height: 320,
   };
 
   function readJson(id) {

@@ -1,13 +1,15 @@
 // Resumable chunked uploads (protocol: docs/UPLOAD.md).
 // Each file: POST /uploads/ -> id; PATCH /uploads/<id>/ with Upload-Offset + a chunk until done.
 // Upload ids are kept in localStorage under name+size+lastModified, so choosing the same file after a reload
-// resumes it; network errors retry with back-off, asking the server for its offset first.
+// resumes it; from another browser the server finds it by name, size and the SHA-256 of the first MiB.
+// Network errors retry with back-off, asking the server for its offset first.
 (function () {
   "use strict";
 
   const PARALLEL = 2;
   const MAX_RETRIES = 8;
   const STORE_PREFIX = "offside-upload:";
+  const HEAD_BYTES = 1024 * 1024; // webapp.models.uploads.HEAD_BYTES
   const TERMINAL_JOB = ["succeeded", "failed", "cancelled"];
 
   const zone = document.getElementById("dropzone");
@@ -158,13 +160,17 @@
         localStorage.removeItem(storeKey(this.file));
       }
       const response = await request("POST", collectionUrl, JSON.stringify({
-        filename: this.file.name, size: this.file.size, last_modified: this.file.lastModified,
+        filename: this.file.name, size: this.file.size, head_sha256: await headDigest(this.file),
       }), { "Content-Type": "application/json" });
       const data = await response.json();
       if (!response.ok) throw new ProtocolError(data.error || "The server refused the upload.");
       this.id = data.id;
       this.offset = data.offset;
       localStorage.setItem(storeKey(this.file), this.id);
+      if (data.resumed) { // begun in another browser (or before this browser forgot it)
+        this.show("uploading", "Resuming at " + formatBytes(this.offset) + " (begun earlier)…");
+        removeUnfinishedRow(data.id);
+      }
     }
 
     sendNext() {
@@ -308,6 +314,14 @@
       method, body, credentials: "same-origin",
       headers: Object.assign({ "X-CSRFToken": csrfToken, Accept: "application/json" }, headers || {}),
     });
+  }
+
+  // SHA-256 of the file's first MiB, hex; null where the browser offers no WebCrypto (plain http on another
+  // host than localhost), and then only this browser's localStorage finds the upload again.
+  async function headDigest(file) {
+    if (!(window.crypto && window.crypto.subtle)) return null;
+    const digest = await window.crypto.subtle.digest("SHA-256", await file.slice(0, HEAD_BYTES).arrayBuffer());
+    return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
   }
 
   function removeUnfinishedRow(id) {

@@ -270,6 +270,7 @@
           }
         });
         enableWhatIf(timeline);
+        document.dispatchEvent(new CustomEvent("offside:report-data", { detail: state.data }));
       });
   }
 
@@ -297,5 +298,11 @@
     });
   }
 
+  // For review mode (review_ui.js): the same table and summary, and the what-if segments when they differ
+  // from the run's.
+  window.OffsideVideoReport = {
+    renderTable, updateSummary,
+    whatIfSegments: () => (state.params && !sameParams(state.params, state.runParams) ? state.segments : null),
+  };
   document.addEventListener("DOMContentLoaded", start);
 })();

@@ -9,7 +9,7 @@ import pytest
 from tests.browser.conftest import BROWSER_CHUNK_BYTES
 from tests.conftest import PASSWORD
 from tests.synthetic import write_not_a_video, write_video
-from webapp.models import Category, ReferenceClip, Video
+from webapp.models import Category, ReferenceClip, Upload, Video
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -116,6 +116,51 @@ def test_an_upload_survives_a_dropped_connection_and_a_page_reload(worker, page,
     assert network["offsets"][0] == BROWSER_CHUNK_BYTES  # resumed where the server stopped, not restarted
     video = Video.objects.get(title="long-take")
     assert video.sha256 == hashlib.sha256(data).hexdigest() and video.size_bytes == len(data)
+
+
+def test_another_browser_resumes_an_unfinished_upload_instead_of_restarting(
+    chromium, live_server_url, page, owner, tmp_path
+):
+    movie = tmp_path / "away-game.webm"
+    write_video(movie, [("noise", 2.0), ("field", 1.0)], fps=10, size=(320, 192), codec="VP80")
+    data = movie.read_bytes()
+    log_in(page, owner)
+    page.on("dialog", lambda dialog: dialog.accept())
+    network = {"offsets": []}
+
+    def first_chunk_only(route, request):
+        if request.method == "PATCH" and network["offsets"]:
+            route.abort("connectionreset")
+            return
+        if request.method == "PATCH":
+            network["offsets"].append(int(request.headers["upload-offset"]))
+        route.continue_()
+
+    page.route("**/uploads/*/", first_chunk_only)
+    page.goto("/videos/upload/")
+    page.set_input_files("#file-input", str(movie))
+    page.locator(".upload-item", has_text="away-game.webm").locator(
+        '[data-role="state"]', has_text="retrying"
+    ).wait_for()
+
+    other = chromium.new_context(base_url=live_server_url)  # another browser: its own, empty localStorage
+    try:
+        laptop = other.new_page()
+        log_in(laptop, owner)
+        seen = {"offsets": []}
+        laptop.route("**/uploads/*/", _recorder(seen))
+        laptop.goto("/videos/upload/")
+        assert laptop.locator("#unfinished-uploads tr[data-upload-id]").count() == 1
+        laptop.set_input_files("#file-input", str(movie))
+        row = laptop.locator(".upload-item", has_text="away-game.webm")
+        row.locator('[data-role="state"]', has_text="processing").wait_for(timeout=60_000)
+        assert seen["offsets"][0] == BROWSER_CHUNK_BYTES  # went on from the first browser's bytes
+        assert laptop.locator("#unfinished-uploads tr[data-upload-id]").count() == 0  # no stale row left
+    finally:
+        other.close()
+    video = Video.objects.get(title="away-game")
+    assert video.sha256 == hashlib.sha256(data).hexdigest()
+    assert Upload.objects.filter(owner=owner).count() == 1
 
 
 def _recorder(network):

@@ -67,6 +67,32 @@ def test_score_marks_the_untrained_scene_out_in_the_design_json(field_model, two
     assert {"start_s", "end_s", "label", "mean_score"} <= set(doc["segments"][0])
 
 
+def test_score_exports_markers_the_players_read(field_model, two_scene_video, tmp_path, capsys):
+    import webvtt
+
+    from tests.scoring.test_markers import read_kodi_edl
+
+    out_json = tmp_path / "scores.json"
+    wanted = {"kodi": "match.edl", "vtt": "match.vtt", "cmx3600": "edit/match-in.edl", "json": "m.json"}
+    exports = [arg for name, path in wanted.items() for arg in ("--export", f"{name}:{tmp_path / path}")]
+    args = ["score", "--model", str(field_model), "--json", str(out_json), *exports, str(two_scene_video)]
+    assert main(args) == 0
+    assert len(json.loads(capsys.readouterr().out)["exports"]) == 4
+    outs = [s for s in json.loads(out_json.read_text())["segments"] if s["label"] == "out"]
+    kodi = read_kodi_edl((tmp_path / "match.edl").read_text())
+    assert [(a, b) for a, b, _ in kodi] == [(round(s["start_s"], 3), round(s["end_s"], 3)) for s in outs]
+    (cue,) = webvtt.read(tmp_path / "match.vtt").captions
+    assert cue.text.startswith("Out: unknown")
+    assert "FROM CLIP NAME: match.mp4" in (tmp_path / "edit/match-in.edl").read_text()
+    assert json.loads((tmp_path / "m.json").read_text())["fps"] == pytest.approx(10.0)
+
+
+def test_an_unknown_export_format_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["score", "--model", str(tmp_path), "--json", "x.json", "--export", "srt:x.srt", "v.mp4"])
+    assert exited.value.code == 2 and "use one of kodi" in capsys.readouterr().err
+
+
 def test_heatmap_writes_a_png(field_model, two_scene_video, tmp_path):
     png = tmp_path / "heat.png"
     assert (

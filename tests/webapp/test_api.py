@@ -1,10 +1,11 @@
 """The JSON API: authentication (token and session + CSRF), ownership, error shape, rate limits, CRUD."""
 
 import json
+import re
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from tests.webapp.model_helpers import ready_model
@@ -82,6 +83,20 @@ def test_the_management_command_prints_a_working_token(owner, capsys):
     assert ApiToken.objects.get(owner=owner).key_hash != raw
 
 
+def test_the_readme_token_example_works_on_a_fresh_install(capsys):
+    from django.conf import settings
+
+    from webapp.services import create_first_admin
+
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    username = re.search(r"manage.py create_api_token (\S+)", readme)[1]
+    create_first_admin()  # what the first `make run` does on an empty database
+    call_command("create_api_token", username, name="laptop")
+    assert ApiToken.user_for(capsys.readouterr().out.strip()).username == username
+    with pytest.raises(CommandError, match="No user called 'olivia'; users: admin"):
+        call_command("create_api_token", "olivia")
+
+
 def test_session_auth_needs_the_csrf_token_for_unsafe_methods(owner):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(owner)
@@ -103,7 +118,10 @@ def test_category_crud_and_clips(api, video, other_user):
     assert patched.json()["description"] == "rackets" and patched.json()["colour"] == "#aabbcc"
     clips = f"/api/categories/{category_id}/clips"
     clip = post_json(api, clips, {"video_id": video.pk, "start_s": 1, "end_s": 4})
-    assert clip.status_code == 201 and clip.json()["end_s"] == 4
+    assert clip.status_code == 201 and clip.json()["end_s"] == 4 and clip.json()["overlap_warning"] == ""
+    again = post_json(api, clips, {"video_id": video.pk, "start_s": 3, "end_s": 6, "is_negative": True})
+    assert "It overlaps" in again.json()["overlap_warning"]
+    assert_error(post_json(api, clips, {"video_id": video.pk, "start_s": 3, "end_s": 6}), 422, "invalid")
     bad = post_json(api, clips, {"video_id": video.pk, "start_s": 5, "end_s": 2})
     assert_error(bad, 422, "invalid")
     assert_error(token_client(other_user).delete(f"/api/categories/{category_id}"), 404, "not_found")
@@ -154,3 +172,16 @@ def test_a_malformed_body_gets_the_stable_error_shape(api):
     response = api.post("/api/categories", "{not json", content_type="application/json")
     assert response.status_code in (400, 422)
     assert set(response.json()["error"]) >= {"code", "message"}
+
+
+def test_a_script_run_again_resumes_its_upload_by_the_files_head(api):
+    body = {"filename": "match.mp4", "size": 5000, "head_sha256": "ab" * 32}
+    first = post_json(api, "/api/uploads", body)
+    assert first.status_code == 201 and first.json()["resumed"] is False
+    again = post_json(api, "/api/uploads", body)
+    assert (
+        again.status_code == 200
+        and again.json()["resumed"] is True
+        and again.json()["id"] == first.json()["id"]
+    )
+    assert_error(post_json(api, "/api/uploads", {**body, "head_sha256": "xyz"}), 422, "invalid")

@@ -81,6 +81,33 @@ def test_empty_start_and_end_add_the_whole_video(owner_client, category, video):
     assert clip.is_whole_video and clip.frame_count_at(5) == 15 and clip.range_label == "whole video"
 
 
+def test_the_whole_video_menu_leaves_out_videos_already_added(owner_client, owner, category, video):
+    other = make_row(owner, "Cup final", status="ready")
+    page = owner_client.get(reverse("category_detail", args=[category.pk])).content.decode()
+    assert f'<option value="{video.pk}">' in page and f'<option value="{other.pk}">' in page
+    ReferenceClip.objects.create(category=category, video=video)
+    page = owner_client.get(reverse("category_detail", args=[category.pk])).content.decode()
+    assert f'<option value="{video.pk}">' not in page and f'<option value="{other.pk}">' in page
+    ReferenceClip.objects.create(category=category, video=other)
+    page = owner_client.get(reverse("category_detail", args=[category.pk])).content.decode()
+    assert 'id="no-whole-videos"' in page
+
+
+def test_the_same_clip_twice_is_refused_and_an_overlap_warned_about(owner_client, category, video):
+    add_clip(owner_client, category, video, start_s="0.5", end_s="2.0")
+    response = add_clip(owner_client, category, video, start_s="0.5", end_s="2.0")
+    assert "is already a clip of this category" in owner_client.get(response.url).content.decode()
+    assert ReferenceClip.objects.count() == 1
+    response = add_clip(owner_client, category, video, start_s="1.5", end_s="3.0", is_negative="on")
+    page = owner_client.get(response.url).content.decode()
+    assert ReferenceClip.objects.count() == 2
+    assert "It overlaps 00:00.500 – 00:02.000 (reference) of the same video" in page
+    response = add_clip(owner_client, category, video, start_s="2.0", end_s="2.5")  # touches, no overlap
+    assert "overlaps 00:00.500" not in owner_client.get(response.url).content.decode()
+    response = add_clip(owner_client, category, video)  # the whole video overlaps all three
+    assert owner_client.get(response.url).content.decode().count("(reference)") >= 2
+
+
 def test_a_negative_example(owner_client, category, video):
     add_clip(owner_client, category, video, start_s="2", is_negative="on")
     clip = ReferenceClip.objects.get()

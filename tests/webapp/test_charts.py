@@ -120,3 +120,16 @@ def test_acceptance_matrix_puts_models_on_rows_and_categories_on_columns():
     assert heat.text[0][0] == "95%" and heat.text[1][1] == "–"
     with pytest.raises(ValueError):
         charts.acceptance_matrix(["a"], ["b", "c"], np.ones((2, 2)))
+
+
+def test_version_trends_draw_four_measures_and_star_the_active_version():
+    versions = [
+        {"version": 1, "trained_at": "2026-11-01T10:00:00", "active": False, "auroc": 0.9, "threshold": 0.05,
+         "false_alarms_per_hour": 3.0, "frames": 400},
+        {"version": 2, "trained_at": "2026-11-02T10:00:00", "active": True, "auroc": None, "threshold": 0.04,
+         "false_alarms_per_hour": 1.5, "frames": 800},
+    ]  # fmt: skip
+    fig = charts.version_trends(versions)
+    assert [list(t.y) for t in fig.data] == [[0.9, None], [0.05, 0.04], [3.0, 1.5], [400, 800]]
+    assert list(fig.data[0].marker.symbol) == ["circle", "star"] and fig.data[0].text == ("v1", "v2 (active)")
+    assert [a.text for a in fig.layout.annotations][2].startswith("false alarms per hour")

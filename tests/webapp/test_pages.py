@@ -87,3 +87,12 @@ def test_admin_opens_for_staff(client, staff):
 def test_plotly_is_served_from_our_own_static_files(owner_client):
     response = owner_client.get("/static/plotly/plotly.min.js")
     assert response.status_code == 200
+
+
+def test_the_favicon_is_served_to_everyone(client):
+    page = client.get(reverse("login")).content.decode()
+    assert '<link rel="icon" href="/static/img/favicon.svg"' in page
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.url == "/static/img/favicon.svg"
+    icon = client.get(response.url)
+    assert icon.status_code == 200 and b"<svg" in b"".join(icon.streaming_content)

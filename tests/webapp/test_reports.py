@@ -8,7 +8,7 @@ import pytest
 
 from scoring.segments import TemporalParams, decide_segments
 from tests.report_fixtures import built_once, ignore_progress
-from tests.webapp.test_exports import parse_edl
+from tests.scoring.test_markers import parse_edl
 from webapp.models import Job
 
 pytestmark = pytest.mark.django_db
@@ -107,6 +107,31 @@ def test_exports_give_the_runs_segments_or_the_what_if_ones(owner_client, run):
     assert owner_client.get(f"/runs/{run.pk}/segments.csv?window_s=1e9").status_code == 400  # too costly
     assert owner_client.get(f"/runs/{run.pk}/segments.csv?high=nan").status_code == 400
     assert owner_client.get(f"/runs/{run.pk}/segments.xml").status_code == 404
+
+
+@pytest.mark.parametrize("prefix", ["", "/api"])
+def test_every_marker_format_downloads_from_the_report_and_the_api(owner_client, run, prefix):
+    from scoring.markers import FORMATS
+
+    run.video.start_timecode = "10:00:00:00"
+    run.video.save(update_fields=["start_timecode"])
+    outs = [s for s in run.segments.all() if s.label == "out"]
+    for name, chosen in FORMATS.items():
+        response = owner_client.get(f"{prefix}/runs/{run.pk}/segments.{name}")
+        assert response.status_code == 200, (name, response.content[:200])
+        assert response["Content-Type"].startswith(chosen.media_type)
+        assert f'filename="match.{chosen.extension}"' in response["Content-Disposition"] or name == "cmx3600"
+    kodi = owner_client.get(f"{prefix}/runs/{run.pk}/segments.kodi").content.decode().splitlines()
+    assert kodi == [f"{s.start_s:.3f}\t{s.end_s:.3f}\t3" for s in outs]
+    edl = parse_edl(owner_client.get(f"{prefix}/runs/{run.pk}/segments.edl?keep=out").content.decode())
+    assert [e["src_in"][:8] for e in edl["events"]] == [f"10:00:{int(s.start_s):02d}" for s in outs]
+    assert owner_client.get(f"{prefix}/runs/{run.pk}/segments.srt").status_code == 404
+    run.video.start_timecode = "10:00:00:99"  # more frames than the rate has: a clear refusal, not a 500
+    run.video.save(update_fields=["start_timecode"])
+    refused = owner_client.get(f"{prefix}/runs/{run.pk}/segments.cmx3600")
+    assert refused.status_code in (400, 409) and "SMPTE" in refused.content.decode()
+    run.video.start_timecode = ""
+    run.video.save(update_fields=["start_timecode"])
 
 
 def test_clicked_frame_gets_frame_reconstruction_and_heatmap_cached(owner_client, run):
@@ -233,3 +258,106 @@ def test_cache_files_written_by_concurrent_threads_never_collide(tmp_path):
         list(pool.map(lambda p: write_atomic(target, p), payloads))
     assert target.read_bytes() in payloads
     assert [p.name for p in target.parent.iterdir()] == ["frame.png"], "no temporary file left behind"
+
+
+def post_review(client, run, segments):
+    return client.post(f"/runs/{run.pk}/review/", json.dumps({"segments": segments}), "application/json")
+
+
+def test_a_saved_review_is_what_exports_and_renders_use_until_discarded(owner_client, run):
+    from workers.rendering import kept_ranges
+
+    machine = list(run.segments.all())
+    end_s = machine[-1].end_s
+    corrected = [
+        {"start_s": 0.0, "end_s": 2.0, "label": "in", "category": "soccer"},
+        {"start_s": 2.0, "end_s": 4.0, "label": "out", "category": "advert"},
+        {"start_s": 4.0, "end_s": end_s, "label": "in", "category": "soccer"},
+    ]
+    try:
+        saved = post_review(owner_client, run, corrected)
+        assert saved.status_code == 200, saved.content
+        means = [s["mean_score"] for s in saved.json()["segments"]]
+        run.refresh_from_db()
+        assert run.is_reviewed and means[0] > 0 and len(run.reviewed_segments) == 3
+        assert [(s.start_s, s.end_s, s.label) for s in run.segments.all()] == [
+            (s.start_s, s.end_s, s.label) for s in machine
+        ]  # the machine's rows stay beside the review
+        kodi = owner_client.get(f"/runs/{run.pk}/segments.kodi").content.decode()
+        assert kodi == "2.000\t4.000\t3\n"
+        chapters = owner_client.get(f"/api/runs/{run.pk}/segments.ffmetadata").content.decode()
+        assert "title=Out: advert" in chapters
+        page = owner_client.get(f"/runs/{run.pk}/report/").content.decode()
+        assert "(your review)" in page and "Back to the machine" in page
+        job = Job(params={"keep": "in", "temporal_params": run.temporal_params}, kind=Job.Kind.RENDER)
+        from webapp.report_data import RunData
+
+        assert kept_ranges(RunData.load(run), job) == [(0.0, 2.0), (4.0, end_s)]
+    finally:
+        assert owner_client.delete(f"/runs/{run.pk}/review/").status_code == 200
+    run.refresh_from_db()
+    assert not run.is_reviewed and owner_client.get(f"/runs/{run.pk}/segments.kodi").content.decode() != kodi
+
+
+def seg(start_s, end_s, label="in") -> dict:
+    return {"start_s": start_s, "end_s": end_s, "label": label}
+
+
+@pytest.mark.parametrize(
+    ("segments", "message"),
+    [
+        ([seg(0.0, 3.0)], "must run from"),
+        ([seg(0.0, 3.0, "maybe"), seg(3.0, 11.0)], "label"),
+        ([seg(0.0, 3.0), seg(4.0, 11.0)], "start where"),
+        ([seg("NaN", 11.0)], "finite"),
+        ("everything is fine", "as a list"),
+    ],
+)
+def test_a_review_that_does_not_tile_the_run_is_refused_with_a_reason(owner_client, run, segments, message):
+    end_s = run.segments.order_by("-index").first().end_s
+    for row in segments if isinstance(segments, list) else []:
+        row["end_s"] = end_s if row["end_s"] == 11.0 else row["end_s"]
+    response = post_review(owner_client, run, segments)
+    assert response.status_code == 400 and message in response.json()["error"]
+    run.refresh_from_db()
+    assert not run.is_reviewed
+
+
+def test_only_the_owner_reviews(client, other_user, run):
+    client.force_login(other_user)
+    assert post_review(client, run, []).status_code == 404
+    assert client.delete(f"/runs/{run.pk}/review/").status_code == 404
+
+
+def test_scripts_read_replace_and_drop_the_review_through_the_api(built, run):
+    from django.test import Client
+
+    from webapp.models import ApiToken
+
+    _, raw = ApiToken.issue(built[0], "review script")
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    url = f"/api/runs/{run.pk}/review"
+    end_s = run.segments.order_by("-index").first().end_s
+    assert api.get(url).json() == []
+    body = {"segments": [seg(0.0, 5.0, "out"), seg(5.0, end_s)]}
+    try:
+        put = api.put(url, json.dumps(body), "application/json")
+        assert put.status_code == 200 and [s["label"] for s in put.json()] == ["out", "in"]
+        assert api.get(f"/api/runs/{run.pk}").json()["reviewed_at"] is not None
+        assert api.get(f"/api/runs/{run.pk}/segments.kodi").content.decode() == "0.000\t5.000\t3\n"
+        bad = api.put(url, json.dumps({"segments": [seg(0.0, 5.0)]}), "application/json")
+        assert bad.status_code == 422 and "must run from" in bad.json()["error"]["message"]
+    finally:
+        assert api.delete(url).status_code == 204
+    assert api.get(url).json() == []
+
+
+def test_the_report_names_a_stale_model_and_offers_retraining(owner_client, run, monkeypatch):
+    from scoring.drift import DriftTest
+
+    test = DriftTest(0.42, 1e-5, 120, 400, True)
+    warning = {"index": 0, "category": "soccer", "version": 1, "test": test}
+    monkeypatch.setattr("webapp.views.reports.drift_warnings", lambda data, segments: [warning])
+    page = owner_client.get(f"/runs/{run.pk}/report/").content.decode()
+    assert "The soccer model may be stale for this footage" in page and "distance 0.42, p &lt; 0.001" in page
+    assert f'action="/runs/{run.pk}/learn/"' in page and "Retrain soccer with this video" in page

@@ -264,3 +264,51 @@ def test_a_chunk_over_the_server_cap_is_refused_unread(owner_client, payload, se
     assert response.status_code == 413 and "UPLOAD_MAX_CHUNK_BYTES" in response.json()["error"]
     assert Upload.objects.get(pk=upload_id).offset == 0
     assert send_chunk(owner_client, upload_id, 0, payload[:1000]).status_code == 200
+
+
+def head_of(payload: bytes) -> str:
+    return hashlib.sha256(payload[: 1024 * 1024]).hexdigest()
+
+
+def begin_with_head(client, payload: bytes, filename="match.mp4", head=None):
+    body = {"filename": filename, "size": len(payload), "head_sha256": head or head_of(payload)}
+    return client.post(reverse("upload_collection"), body, content_type="application/json")
+
+
+def test_another_browser_finds_the_unfinished_upload_by_name_size_and_head(owner, payload):
+    first, second = Client(), Client()  # two browsers: no shared localStorage, only the account
+    first.force_login(owner)
+    second.force_login(owner)
+    started = begin_with_head(first, payload)
+    assert started.status_code == 201 and started.json()["resumed"] is False
+    upload_id = started.json()["id"]
+    send_chunk(first, upload_id, 0, payload[:2000])
+    again = begin_with_head(second, payload)
+    assert again.status_code == 200 and again.json()["resumed"] is True
+    assert (again.json()["id"], again.json()["offset"]) == (upload_id, 2000)
+    assert send_chunk(second, upload_id, 2000, payload[2000:]).json()["status"] == "complete"
+    assert Upload.objects.count() == 1 and Video.objects.get().original_path.read_bytes() == payload
+
+
+def test_a_different_head_name_or_size_begins_a_new_upload(owner_client, payload):
+    upload_id = begin_with_head(owner_client, payload).json()["id"]
+    other_head = begin_with_head(owner_client, payload, head="0" * 64)
+    other_name = begin_with_head(owner_client, payload, filename="other.mp4")
+    longer = begin_with_head(owner_client, payload + b"x", head=head_of(payload))
+    for response in (other_head, other_name, longer):
+        assert response.status_code == 201 and response.json()["id"] != upload_id
+    assert begin(owner_client, "match.mp4", len(payload)).status_code == 201  # no head: never matched
+
+
+def test_a_finished_or_foreign_upload_is_never_resumed(owner_client, other_user, payload):
+    done = upload_bytes(owner_client, payload)
+    Upload.objects.filter(pk=done["id"]).update(head_sha256=head_of(payload))
+    assert begin_with_head(owner_client, payload).json()["resumed"] is False
+    stranger = Client()
+    stranger.force_login(other_user)
+    assert begin_with_head(stranger, payload).json()["resumed"] is False
+
+
+def test_a_malformed_head_is_refused(owner_client, payload):
+    response = begin_with_head(owner_client, payload, head="not-a-digest")
+    assert response.status_code == 400 and "head_sha256" in response.json()["error"]

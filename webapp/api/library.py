@@ -63,13 +63,17 @@ def own_upload(request, upload_id: UUID) -> Upload:
     return visible_or_404(queryset, request.user, upload_id, "upload", lambda u, user: u.owner_id == user.pk)
 
 
-@router.post("/uploads", response={201: UploadOut, **ERRORS, 413: ErrorOut}, tags=["uploads"])
+@router.post("/uploads", response={201: UploadOut, 200: UploadOut, **ERRORS, 413: ErrorOut}, tags=["uploads"])
 def begin_upload(request, body: UploadIn):
+    """Begin an upload; with ``head_sha256`` (SHA-256 of the file's first MiB) the owner's unfinished upload
+    of the same name, size and head is answered instead (200, ``resumed``): continue from its ``offset``."""
     try:
-        upload = Upload.begin(request.user, body.filename.strip(), body.size)
+        upload, resumed = Upload.resume_or_begin(
+            request.user, body.filename.strip(), body.size, body.head_sha256
+        )
     except UploadError as exc:
         raise ApiError(exc.status, str(exc)) from exc
-    return Status(201, upload.as_json())
+    return Status(200 if resumed else 201, {**upload.as_json(), "resumed": resumed})
 
 
 @router.get("/uploads/{upload_id}", response={200: UploadOut, **ERRORS}, tags=["uploads"])

@@ -46,6 +46,9 @@ class VideoOut(Schema):
 class UploadIn(Schema):
     filename: str = Field(..., min_length=1, max_length=MAX_FILENAME_CHARS)
     size: StrictInt = Field(..., ge=0)  # strict: true, false and 1.5 are refused, not coerced
+    head_sha256: str | None = Field(
+        None, pattern="^[0-9a-fA-F]{64}$", description="SHA-256 of the first MiB (whole file if shorter)"
+    )
 
 
 class UploadOut(Schema):
@@ -56,6 +59,7 @@ class UploadOut(Schema):
     status: str
     sha256: str | None = None  # of the whole file, once the last byte arrived
     video: dict | None = None  # {"id", "title", "status", ...} once the last byte arrived
+    resumed: bool = False  # true when beginning found the same file's unfinished upload
 
 
 class CategoryIn(Schema):
@@ -93,6 +97,7 @@ class ClipOut(Schema):
     start_s: float | None
     end_s: float | None
     is_negative: bool
+    overlap_warning: str = Field("", description="names the clips of the same video this one overlaps")
 
 
 class TrainIn(Schema):
@@ -152,6 +157,19 @@ class RunOut(Schema):
     job_id: int | None
     created_at: datetime
     finished_at: datetime | None
+    reviewed_at: datetime | None = None  # set while a person's corrections replace the machine's segments
+
+
+class ReviewedSegmentIO(Schema):
+    start_s: float
+    end_s: float
+    label: str = Field(..., pattern="^(in|out)$")
+    category: str = Field("", max_length=100)
+    mean_score: float = 0.0  # the machine's mean score over the span (ignored when sent)
+
+
+class ReviewIn(Schema):
+    segments: list[ReviewedSegmentIO] = Field(..., min_length=1, max_length=100_000)
 
 
 class SegmentOut(Schema):

@@ -1,20 +1,32 @@
 """API: start training and scoring (the pages' forms and model methods), model versions, jobs, results."""
 
-from django.http import HttpResponse
-from ninja import Router, Status
+from ninja import Path, Router, Status
 
+from scoring import markers
+from scoring.review import ReviewError
 from webapp import exports
 from webapp.api.errors import ApiError, form_error
 from webapp.api.library import ERRORS, visible_or_404
 from webapp.api.limits import check_rate
-from webapp.api.schemas import ErrorOut, FramesOut, JobOut, ModelOut, RunOut, ScoreIn, SegmentOut, TrainIn
+from webapp.api.schemas import (
+    ErrorOut,
+    FramesOut,
+    JobOut,
+    ModelOut,
+    ReviewedSegmentIO,
+    ReviewIn,
+    RunOut,
+    ScoreIn,
+    SegmentOut,
+    TrainIn,
+)
 from webapp.models import Category, Job, ScoringRun, TrainedModel, Video
 from webapp.training_forms import ScoreForm, TrainForm
 
 router = Router()
 LIMITED = {**ERRORS, 429: ErrorOut}
-EXPORT_TYPES = {"csv": "text/csv", "json": "application/json", "edl": "text/plain"}
-EXPORT_MEDIA = sorted(set(EXPORT_TYPES.values()))
+EXPORT_NAMES = [*markers.FORMATS, *markers.ALIASES]
+FMT_HELP = f"one of {', '.join(EXPORT_NAMES)} (edl = cmx3600)"
 
 
 # --- training and model versions ----------------------------------------------------------------------------
@@ -91,6 +103,36 @@ def run_segments(request, run_id: int):
     return visible_run(request, run_id).segments.order_by("index")
 
 
+@router.get("/runs/{run_id}/review", response={200: list[ReviewedSegmentIO], **ERRORS}, tags=["results"])
+def get_review(request, run_id: int):
+    """The run's reviewed segments (empty while nobody corrected the machine's)."""
+    return visible_run(request, run_id).reviewed_segments
+
+
+@router.put(
+    "/runs/{run_id}/review",
+    response={200: list[ReviewedSegmentIO], **ERRORS, 409: ErrorOut},
+    tags=["results"],
+)
+def put_review(request, run_id: int, body: ReviewIn):
+    """Replace the run's reviewed segments: they must tile the run's span back to back, each at least a
+    frame long (422 says what is wrong). Every export and render then uses them."""
+    run = finished_run(request, run_id)
+    try:
+        return [s.to_dict() for s in run.save_review([s.dict() for s in body.segments])]
+    except ReviewError as exc:
+        raise ApiError(422, f"Could not save the review: {exc}") from exc
+    except (OSError, ValueError) as exc:
+        raise ApiError(409, "The run's score file is missing or unreadable.") from exc
+
+
+@router.delete("/runs/{run_id}/review", response={204: None, **ERRORS}, tags=["results"])
+def delete_review(request, run_id: int):
+    """Back to the machine's segments."""
+    visible_run(request, run_id).discard_review()
+    return Status(204, None)
+
+
 def finished_run(request, run_id: int) -> ScoringRun:
     run = visible_run(request, run_id)
     if run.status != ScoringRun.Status.SUCCEEDED:
@@ -119,26 +161,23 @@ def run_frames(request, run_id: int):
     response={200: str, **ERRORS, 409: ErrorOut},
     tags=["results"],
     openapi_extra={
-        "responses": {200: {"content": {t: {"schema": {"type": "string"}} for t in EXPORT_MEDIA}}}
+        "responses": {
+            200: {"content": {t: {"schema": {"type": "string"}} for t in exports.EXPORT_MEDIA_TYPES}}
+        }
     },
 )
-def export_segments(request, run_id: int, fmt: str, keep: str = "in"):
-    """The stored segments as CSV, JSON or a CMX3600 EDL (``keep`` = in|out chooses the EDL's events)."""
-    if fmt not in EXPORT_TYPES:
-        raise ApiError(404, "Unknown export format; use csv, json or edl.")
+def export_segments(request, run_id: int, fmt: str = Path(..., description=FMT_HELP), keep: str = "in"):
+    """Markers for players and editors, from the reviewed segments when there are any, else the machine's:
+    ``kodi`` (Kodi/MPlayer EDL, breaks skipped), ``ffmetadata`` (chapters), ``vtt`` (WebVTT cues of the out
+    segments), ``otio`` (OpenTimelineIO), ``cmx3600`` (CMX 3600 EDL; ``edl`` is the same; ``keep`` = in|out
+    chooses its events), ``csv``, ``json``."""
+    if fmt not in EXPORT_NAMES:
+        raise ApiError(404, f"Unknown export format; use one of {', '.join(EXPORT_NAMES)}.")
     run = finished_run(request, run_id)
-    segments, video = list(run.segments.order_by("index")), run.video
-    if fmt == "csv":
-        body = exports.segments_csv(segments)
-    elif fmt == "json":
-        body = exports.segments_json(segments, video=video.title, run=run.pk, fps=video.fps)
-    else:
-        keep = "out" if keep == "out" else "in"
-        title = f"{video.title} ({keep})"
-        body = exports.segments_edl(segments, video.fps or 25.0, title, keep, video.original_name)
-    response = HttpResponse(body, content_type=f"{EXPORT_TYPES[fmt]}; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-segments.{fmt}"'
-    return response
+    try:
+        return exports.export_response(run, fmt, "out" if keep == "out" else "in")
+    except ValueError as exc:
+        raise ApiError(409, f"Cannot write {fmt}: {exc}") from exc
 
 
 # --- jobs ---------------------------------------------------------------------------------------------------

@@ -66,6 +66,10 @@ class ReferenceClip(models.Model):
     start_s = models.FloatField(null=True, blank=True)
     end_s = models.FloatField(null=True, blank=True)
     is_negative = models.BooleanField(default=False)
+    # The scoring run whose (reviewed) segments this clip came from: a correction the models learn from.
+    from_run = models.ForeignKey(
+        "webapp.ScoringRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="clips_made"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -111,8 +115,31 @@ class ReferenceClip(models.Model):
     def sample_times(self, fps: float) -> list[float]:
         return [self.begin_s + k / fps for k in range(self.frame_count_at(fps))]
 
+    def overlapping_clips(self) -> list["ReferenceClip"]:
+        """Other clips of the same video in the same category that share time with this one (their frames
+        would count twice in training, or as both positive and negative)."""
+        if not (self.video_id and self.category_id):
+            return []
+        others = ReferenceClip.objects.filter(category_id=self.category_id, video_id=self.video_id)
+        return [
+            other
+            for other in others.exclude(pk=self.pk).select_related("video")
+            if other.begin_s < _open_end(self) and self.begin_s < _open_end(other)
+        ]
+
+    @property
+    def overlap_warning(self) -> str:
+        """For people: which clips of this video in the category the clip overlaps ("" when none)."""
+        overlapping = self.overlapping_clips()
+        spans = [f"{o.range_label} ({'negative' if o.is_negative else 'reference'})" for o in overlapping]
+        if not spans:
+            return ""
+        return f"It overlaps {', '.join(spans)} of the same video: those frames count twice."
+
     def clean(self) -> None:
         errors = {}
+        if self._duplicates_a_clip():
+            errors["video"] = f"{self.video.title} ({self.range_label}) is already a clip of this category."
         if self.video_id and self.category_id and self.video.owner_id != self.category.owner_id:
             errors["video"] = "The video and the category must belong to the same user."
         if self.video_id and self.video.status == Video.Status.FAILED:
@@ -121,6 +148,12 @@ class ReferenceClip(models.Model):
             errors.update(self._range_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _duplicates_a_clip(self) -> bool:
+        same = ReferenceClip.objects.filter(
+            category_id=self.category_id, video_id=self.video_id, start_s=self.start_s, end_s=self.end_s
+        )
+        return bool(self.video_id and self.category_id) and same.exclude(pk=self.pk).exists()
 
     def _range_errors(self) -> dict:
         if not self.video.is_ready:
@@ -141,3 +174,8 @@ class ReferenceClip(models.Model):
 def remove_category_files(sender, instance: Category, **kwargs) -> None:
     """The category's folder of model versions (each version also removes its own when deleted alone)."""
     remove_after_commit(category_models_dir(instance.pk))
+
+
+def _open_end(clip: ReferenceClip) -> float:
+    """The clip's end in seconds; infinity while the video's duration is unknown."""
+    return clip.finish_s if clip.finish_s is not None else math.inf

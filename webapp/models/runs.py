@@ -4,6 +4,7 @@ Per-frame arrays live in ``MEDIA_ROOT/runs/<run>/scores.npz``; segments are rows
 run's file and rows, never duplicates them.
 """
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scoring.files import replacing
+from scoring.review import ReviewedSegment, ReviewError, check_tiling, from_dicts, with_mean_scores
+from scoring.segments import TimecodedSpan
 from webapp.media_layout import media_path, remove_after_commit, run_dir
 from webapp.models.training import FrameSet, TrainedModel, model_input_size
 
@@ -44,6 +47,9 @@ class ScoringRun(models.Model):
     arrays_path = models.CharField(max_length=255, blank=True)  # relative to MEDIA_ROOT
     n_frames = models.PositiveIntegerField(default=0)
     summary = models.JSONField(default=dict, blank=True)  # out_fraction, out_duration_s, per-category stats
+    # A person's corrections (scoring.review.ReviewedSegment dicts), kept beside the machine's Segment rows.
+    reviewed_segments = models.JSONField(default=list, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
     job = models.ForeignKey(
         "webapp.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="scoring_runs"
     )
@@ -70,6 +76,45 @@ class ScoringRun(models.Model):
     @property
     def category_names(self) -> list[str]:
         return [m["category"] for m in self.model_versions]
+
+    @property
+    def is_reviewed(self) -> bool:
+        return bool(self.reviewed_segments)
+
+    def final_segments(self) -> list:
+        """What exports and renders use: the reviewed segments (``scoring.review.ReviewedSegment``) when a
+        person corrected the run, else the machine's rows, in time order."""
+        if self.is_reviewed:
+            return [ReviewedSegment(**row) for row in self.reviewed_segments]
+        return list(self.segments.order_by("index"))
+
+    def save_review(self, rows) -> list[ReviewedSegment]:
+        """Store a person's corrections (JSON objects with start_s, end_s, label, category) beside the
+        machine's segments, each with the machine's mean score over its span. Raises ``ReviewError`` unless
+        they tile the scored span back to back, every one at least a frame long."""
+        arrays = self.load_arrays()
+        times = np.asarray(arrays["timestamps_s"], dtype=np.float64)
+        best = np.atleast_2d(arrays["scores"]).min(axis=0)
+        machine = list(self.segments.order_by("index"))
+        if not machine:
+            raise ReviewError("This run has no segments to review.")
+        frame_s = float(np.median(np.diff(times))) if len(times) > 1 else 0.04
+        span = (machine[0].start_s, machine[-1].end_s)
+        segments = from_dicts(rows)
+        check_tiling(segments, *span, tolerance_s=frame_s / 2)
+        ends = [s.end_s for s in segments[:-1]] + [span[1]]  # exactly back to back, first to last time
+        starts = [span[0], *ends[:-1]]
+        closed = [replace(s, start_s=a, end_s=b) for s, a, b in zip(segments, starts, ends, strict=True)]
+        reviewed = with_mean_scores(closed, times, best)
+        fields = {"reviewed_segments": [s.to_dict() for s in reviewed], "reviewed_at": timezone.now()}
+        ScoringRun.objects.filter(pk=self.pk).update(**fields)
+        self.reviewed_segments, self.reviewed_at = fields["reviewed_segments"], fields["reviewed_at"]
+        return reviewed
+
+    def discard_review(self) -> None:
+        """Back to the machine's segments for exports and renders."""
+        ScoringRun.objects.filter(pk=self.pk).update(reviewed_segments=[], reviewed_at=None)
+        self.reviewed_segments, self.reviewed_at = [], None
 
     def is_visible_to(self, user) -> bool:
         return user.is_authenticated and (user.is_staff or self.owner_id == user.pk)
@@ -173,7 +218,7 @@ def summarise(result) -> dict:
     }  # fmt: skip
 
 
-class Segment(models.Model):
+class Segment(TimecodedSpan, models.Model):
     """A contiguous stretch of a scored video that is "in" (some category) or "out" (none)."""
 
     run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="segments")
@@ -190,22 +235,6 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} {self.start_s:.3f}-{self.end_s:.3f}"
-
-    @property
-    def duration_s(self) -> float:
-        return self.end_s - self.start_s
-
-    @property
-    def start_tc(self) -> str:
-        from scoring.segments import format_timecode
-
-        return format_timecode(self.start_s)
-
-    @property
-    def end_tc(self) -> str:
-        from scoring.segments import format_timecode
-
-        return format_timecode(self.end_s)
 
 
 @receiver(post_delete, sender=ScoringRun)

@@ -23,6 +23,7 @@ from webapp.models.videos import (
 
 # Longest file name an upload may declare, on the page and in the API alike (the column's length).
 MAX_FILENAME_CHARS = 255
+HEAD_BYTES = 1024 * 1024  # how much of the file head_sha256 covers
 
 
 class UploadError(Exception):
@@ -56,6 +57,9 @@ class Upload(models.Model):
     offset = models.BigIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVING)
     sha256 = models.CharField(max_length=64, blank=True)
+    # SHA-256 of the file's first HEAD_BYTES (the whole file if shorter), as the client declared it: with the
+    # name and size it finds this upload again from another browser (docs/UPLOAD.md).
+    head_sha256 = models.CharField(max_length=64, blank=True)
     video = models.ForeignKey(Video, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads")
     locked_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -79,22 +83,37 @@ class Upload(models.Model):
         return self.status == self.Status.RECEIVING
 
     @classmethod
-    def begin(cls, owner, filename: str, size_bytes) -> "Upload":
-        """Start receiving ``filename`` (1..MAX_FILENAME_CHARS characters) of ``size_bytes`` (a JSON integer:
-        ``true`` or ``1.5`` are refused, not rounded); ``UploadError`` says what is wrong."""
+    def begin(cls, owner, filename: str, size_bytes, head_sha256: str | None = None) -> "Upload":
+        """A new upload of ``filename`` (1..MAX_FILENAME_CHARS characters) of ``size_bytes`` (a JSON integer:
+        ``true`` or ``1.5`` are refused, not rounded); UploadError says what is wrong (also for a malformed
+        ``head_sha256``)."""
         if not 1 <= len(filename) <= MAX_FILENAME_CHARS:
             raise UploadError(f"The file name must have 1 to {MAX_FILENAME_CHARS} characters.", status=422)
         if isinstance(size_bytes, bool) or not isinstance(size_bytes, int):
             raise UploadError("The file size must be a whole number of bytes.", status=422)
-        size = size_bytes
-        if size < 0:
-            raise UploadError("The file size cannot be negative.")
-        if size > settings.MAX_UPLOAD_BYTES:
-            raise UploadError(too_large_message(size), status=413)
-        upload = cls.objects.create(owner=owner, filename=safe_display_name(filename, 255), size_bytes=size)
+        size, head = checked_size(size_bytes), checked_head(head_sha256)
+        name = safe_display_name(filename, MAX_FILENAME_CHARS)
+        upload = cls.objects.create(owner=owner, filename=name, size_bytes=size, head_sha256=head)
         upload.part_path.parent.mkdir(parents=True, exist_ok=True)
         upload.part_path.touch()
         return upload
+
+    @classmethod
+    def resume_or_begin(
+        cls, owner, filename: str, size_bytes, head_sha256: str | None
+    ) -> tuple["Upload", bool]:
+        """The owner's unfinished upload of the same file (same name, size and ``head_sha256``: begun in
+        another browser, or by an earlier run of a script), else a new one. Returns (upload, resumed)."""
+        head = checked_head(head_sha256)
+        if head:
+            same = cls.objects.filter(
+                owner=owner, status=cls.Status.RECEIVING, filename=safe_display_name(filename, 255),
+                size_bytes=checked_size(size_bytes), head_sha256=head,
+            )  # fmt: skip
+            earlier = same.order_by("-offset", "-updated_at").first()
+            if earlier is not None:
+                return earlier, True
+        return cls.begin(owner, filename, size_bytes, head), False
 
     def _lock(self, offset: int) -> None:
         """Take the upload for one chunk; refuse while another chunk is being written or on a wrong offset."""
@@ -183,6 +202,26 @@ class Upload(models.Model):
                 ).first(),
             }  # fmt: skip
         return data
+
+
+def checked_size(size_bytes) -> int:
+    try:
+        size = int(size_bytes)
+    except (TypeError, ValueError):
+        raise UploadError("The file size must be a whole number of bytes.") from None
+    if size < 0:
+        raise UploadError("The file size cannot be negative.")
+    if size > settings.MAX_UPLOAD_BYTES:
+        raise UploadError(too_large_message(size), status=413)
+    return size
+
+
+def checked_head(head_sha256) -> str:
+    """ "" when absent; the lower-case hex digest; UploadError for anything else."""
+    head = str(head_sha256 or "").strip().lower()
+    if head and (len(head) != 64 or any(ch not in "0123456789abcdef" for ch in head)):
+        raise UploadError("head_sha256 must be the 64 hex digits of a SHA-256 digest.")
+    return head
 
 
 def too_large_message(size: int) -> str:

@@ -3,7 +3,9 @@ and on the library. Each computes its own context, so the including view needs n
 
 from django import template
 
+from webapp import charts
 from webapp.models import ScoringRun, TrainedModel, Video
+from webapp.thresholds import version_trend_rows
 from webapp.training_forms import ScoreForm, TrainForm
 
 register = template.Library()
@@ -22,12 +24,16 @@ def scoring_choices(user, owner):
 @register.inclusion_tag("training/_category_panel.html", takes_context=True)
 def category_training_panel(context, category):
     versions = list(category.models.select_related("job").order_by("-version"))
+    trends = version_trend_rows(versions)
+    active = next((m.version for m in versions if m.is_active), None)
     return {
         "request": context.get("request"),
         "csrf_token": context.get("csrf_token"),
         "category": category,
         "form": TrainForm(category=category),
         "versions": versions,
+        "active_version": active,
+        "trends_json": charts.version_trends(trends).to_json() if len(trends) > 1 else None,
         "has_clips": category.clips.filter(is_negative=False).exists(),
     }
 

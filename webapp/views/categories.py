@@ -62,11 +62,18 @@ def category_detail(request, category_id: int):
     context = {
         "category": category, "form": form, "clips": clips, "train_fps": fps,
         "summary": category.frame_summary(fps),
-        "clip_form": ClipForm(owner=category.owner, initial={"category": category.pk}),
         "has_videos": Video.objects.filter(owner=category.owner_id).exists(),
+        "whole_video_choices": whole_video_choices(category),
         "jobs": Job.objects.filter(category=category).select_related("owner")[:20],
     }  # fmt: skip
     return render(request, "categories/detail.html", context)
+
+
+def whole_video_choices(category: Category):
+    """The owner's usable videos not yet in the category as a whole video."""
+    whole = category.clips.filter(start_s=None, end_s=None).values("video_id")
+    usable = Video.objects.filter(owner=category.owner_id).exclude(status=Video.Status.FAILED)
+    return usable.exclude(pk__in=whole).order_by("title")
 
 
 @require_http_methods(["GET", "POST"])
@@ -95,6 +102,8 @@ def clip_create(request):
         messages.success(
             request, f"Added {clip.video.title} ({clip.range_label}) to “{category.name}” as a {kind}."
         )
+        if clip.overlap_warning:
+            messages.warning(request, clip.overlap_warning)
     else:
         messages.error(request, "Could not add the clip: " + "; ".join(flatten_errors(form)))
     return redirect_back(request, category)

@@ -5,18 +5,25 @@ staff) sees anything, everyone else gets 404."""
 from dataclasses import asdict
 
 import numpy as np
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
+from scoring import markers
+from scoring.review import ReviewedSegment
 from scoring.segments import format_timecode
 from webapp import charts, exports, model_analysis, report_images
 from webapp.models import Category, Job, ScoringRun, TrainedModel
-from webapp.report_data import RunData, full_arrays, histogram_figure, params_from_query, plotly_json
+from webapp.report_data import (
+    RunData,
+    drift_warnings,
+    full_arrays,
+    histogram_figure,
+    params_from_query,
+    plotly_json,
+)
 from webapp.report_data import timeline_figure as run_timeline_figure
-
-EXPORT_TYPES = {"csv": "text/csv", "json": "application/json", "edl": "text/plain"}
 
 
 def visible_run_or_404(request, run_id: int) -> ScoringRun:
@@ -50,7 +57,7 @@ def visible_model_or_404(request, model_id: int) -> TrainedModel:
 def video_report(request, run_id: int):
     data = report_data_or_404(request, run_id)
     run = data.run
-    segments = list(run.segments.all())
+    segments = run.final_segments()
     models = list(run.trained_models.all())
     context = {
         "run": run,
@@ -60,6 +67,9 @@ def video_report(request, run_id: int):
         "categories": list(zip(data.categories, data.colours(), strict=True)),
         "timeline_json": plotly_json(run_timeline_figure(data, segments)),
         "histogram_json": plotly_json(histogram_figure(data, models)) if models else None,
+        "drift": drift_warnings(data, segments),
+        "review_segments": [ReviewedSegment.of(s).to_dict() for s in segments],
+        "marker_formats": [(name, f.title) for name, f in markers.FORMATS.items()],
         "renders": Job.objects.filter(kind=Job.Kind.RENDER, params__run_id=run.pk).order_by("-pk")[:5],
     }
     return render(request, "reports/video_report.html", context)
@@ -74,30 +84,24 @@ def video_report_data(request, run_id: int):
 
 @require_GET
 def segments_export(request, run_id: int, fmt: str):
-    """The run's segments as CSV, JSON or EDL; with what-if parameters in the query, the segments those
+    """The run's segments in a marker format (``scoring.markers.FORMATS``; "edl" is CMX 3600): the reviewed
+    segments when there are any, else the machine's; with what-if parameters in the query, the segments those
     parameters give (decided by the same code as the scoring job)."""
-    if fmt not in EXPORT_TYPES:
+    if fmt not in markers.FORMATS and fmt not in markers.ALIASES:
         raise Http404("Unknown export format.")
     data = report_data_or_404(request, run_id)
-    run, video = data.run, data.run.video
     try:
         params = params_from_query(request.GET, data.params)
     except (TypeError, ValueError) as exc:
         return HttpResponseBadRequest(f"Invalid parameters: {exc}")
-    segments = list(run.segments.all()) if params == data.params else data.decide(params)[1]
+    segments = None if params == data.params else data.decide(params)[1]
     keep = "out" if request.GET.get("keep") == "out" else "in"
-    if fmt == "csv":
-        body = exports.segments_csv(segments)
-    elif fmt == "json":
-        body = exports.segments_json(segments, video=video.title, run=run.pk, fps=video.fps,
-                                     categories=data.categories, params=asdict(params))  # fmt: skip
-    else:
-        fps = video.fps or 25.0
-        body = exports.segments_edl(segments, fps, f"{video.title} ({keep})", keep, video.original_name)
-    response = HttpResponse(body, content_type=f"{EXPORT_TYPES[fmt]}; charset=utf-8")
-    suffix = f"-{keep}" if fmt == "edl" else ""
-    response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-segments{suffix}.{fmt}"'
-    return response
+    try:
+        return exports.export_response(
+            data.run, fmt, keep, segments, categories=data.categories, params=asdict(params)
+        )
+    except ValueError as exc:
+        return HttpResponseBadRequest(f"Cannot write {fmt}: {exc}")
 
 
 def frame_index_or_404(data: RunData, index: int, model_index: str | None) -> int:

@@ -1,12 +1,14 @@
 """Training pages: start a training (defaults, advanced options folded away), a model version's live page
-(progress bar, stage, ETA and loss curves over the WebSocket), and making a version active."""
+(progress bar, stage, ETA and loss curves over the WebSocket), making a version active, and setting its
+threshold from the false alarms per hour someone accepts."""
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from webapp import charts
+from scoring.checkpoint import CheckpointError
+from webapp import charts, thresholds
 from webapp.models import Category, TrainedModel
 from webapp.training_forms import TrainForm
 
@@ -51,6 +53,7 @@ def model_detail(request, model_id: int):
         else None,
         "calibration_json": calibration_figure(model),
         "versions": model.category.models.order_by("-version")[:20],
+        "false_alarms": thresholds.false_alarms(model),
     }
     return render(request, "training/model_detail.html", context)
 
@@ -76,4 +79,19 @@ def model_activate(request, model_id: int):
     target = request.POST.get("next", "")
     if target.startswith("/") and not target.startswith("//"):
         return redirect(target)
+    return redirect("model_detail", model_id=model.pk)
+
+
+@require_POST
+def model_threshold(request, model_id: int):
+    """Set the threshold for at most ``false_alarms_per_hour`` false alarms per hour of in-category video."""
+    model = visible_model_or_404(request, model_id)
+    try:
+        per_hour = float(request.POST.get("false_alarms_per_hour", ""))
+        threshold = thresholds.set_threshold_for_false_alarms(model, per_hour, request.user)
+    except (ValueError, CheckpointError) as exc:
+        messages.error(request, f"The threshold stays: {exc}")
+    else:
+        promise = f"at most {per_hour:g} false alarms per hour"
+        messages.success(request, f"{model.label}: threshold {threshold:.5g}, for {promise}.")
     return redirect("model_detail", model_id=model.pk)

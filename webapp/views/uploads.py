@@ -1,6 +1,7 @@
 """The upload page and the resumable chunk protocol (documented in docs/UPLOAD.md).
 
-POST   /uploads/              {"filename", "size"}            -> 201 {"id", "offset": 0, ...}
+POST   /uploads/              {"filename", "size", "head_sha256"?} -> 201 {"id", "offset": 0, ...}, or 200
+                              {"resumed": true, "offset": N, ...} for the same file's unfinished upload
 HEAD   /uploads/<id>/                                         -> 200, Upload-Offset / Upload-Length headers
 GET    /uploads/<id>/                                         -> 200 {"offset", "status", "video", ...}
 PATCH  /uploads/<id>/  Upload-Offset: N, body = bytes N..     -> 200 {"offset", "status", "video", ...}
@@ -28,8 +29,8 @@ def json_error(message: str, status: int, offset: int | None = None) -> JsonResp
     return response
 
 
-def upload_json(upload: Upload, status: int = 200) -> JsonResponse:
-    response = JsonResponse(upload.as_json(), status=status)
+def upload_json(upload: Upload, status: int = 200, resumed: bool = False) -> JsonResponse:
+    response = JsonResponse({**upload.as_json(), "resumed": resumed}, status=status)
     response["Upload-Offset"] = str(upload.offset)
     response["Upload-Length"] = str(upload.size_bytes)
     response["Cache-Control"] = "no-store"
@@ -79,10 +80,12 @@ def upload_collection(request):
         filename = str(data.get("filename") or "").strip()
         if not filename:
             raise UploadError("Send the file's name as 'filename'.")
-        upload = Upload.begin(request.user, filename, data.get("size"))
+        upload, resumed = Upload.resume_or_begin(
+            request.user, filename, data.get("size"), data.get("head_sha256")
+        )
     except UploadError as exc:
         return json_error(str(exc), exc.status)
-    response = upload_json(upload, status=201)
+    response = upload_json(upload, status=200 if resumed else 201, resumed=resumed)
     response["Location"] = f"/uploads/{upload.pk}/"
     return response
 

@@ -16,6 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, username, name, **options):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
-            raise CommandError(f"No user called {username!r}.")
+            known = get_user_model().objects.order_by("username").values_list("username", flat=True)[:20]
+            raise CommandError(f"No user called {username!r}; users: {', '.join(known) or 'none yet'}.")
         _, raw = ApiToken.issue(user, name)
         self.stdout.write(raw)
