@@ -144,7 +144,7 @@ def write_exports(video: Path, segments, exports: list[tuple[str, Path]]) -> lis
 
     if not exports:
         return []
-    info = probe_video(video, count_frames=False)
+    info = probe_video(video)  # decodes: fps, duration and start timecode as the timeline has them
     source = MarkerSource(info.fps, video.stem, video.name, info.start_timecode, info.duration_s)
     for name, path in exports:
         path.parent.mkdir(parents=True, exist_ok=True)
