@@ -12,13 +12,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from scoring.checkpoint import CheckpointError
-
 RANGE = re.compile(r"^(?P<path>.+)@(?P<start>[0-9:.]*)-(?P<end>[0-9:.]*)$")
 
 
-class UsageError(Exception):
-    """Bad input from the user: reported as one line, exit status 2."""
+class UsageError(ValueError):
+    """Bad input from the user: reported as one line, exit status 2 (a ValueError, so argparse reports one
+    raised while converting an option the same way). Checkpoint errors are ValueErrors too: torch is only
+    imported by the commands that need it, so ``probe`` and ``frame`` start fast."""
 
 
 def parse_time(text: str) -> float | None:
@@ -320,6 +320,8 @@ def cmd_frame(args: argparse.Namespace, show: bool) -> dict[str, Any]:
     from scoring.frames import read_frame_at
 
     path, _, _ = parse_video_arg(args.video)
+    if args.t < 0:
+        raise UsageError(f"--t {args.t:g}: times start at 0 (the first displayed frame)")
     frame = read_frame_at(path, args.t)  # (H, W, 3) RGB
     ok, png = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     if not ok:
@@ -345,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     show = sys.stderr.isatty()
     try:
         summary = COMMANDS[args.command](args, show)
-    except (UsageError, CheckpointError, VideoDecodeError, ValueError, OSError) as exc:
+    except (UsageError, VideoDecodeError, ValueError, OSError) as exc:
         print(f"error: {exc}".splitlines()[0], file=sys.stderr)
         return 2
     print(json.dumps(summary))

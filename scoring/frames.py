@@ -90,6 +90,7 @@ class FrameSet:
     timestamps_s: np.ndarray  # (N,) float64, increasing, presentation time of each frame
     corrupt_frames: int  # frames the decoder skipped or could not convert
     source: str
+    end_s: float | None = None  # when the last frame of the range stops showing (None: unknown, old files)
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -146,7 +147,16 @@ def extract_frames(
     progress.done()
     # A frame the decoder skipped shows as a failed packet, a gap in the timestamps, or both: count it once.
     corrupt = max(failed[0], count_skipped_frames(np.asarray(seen)))
-    return FrameSet(frames=frames, timestamps_s=times, corrupt_frames=corrupt, source=name)
+    return FrameSet(frames=frames, timestamps_s=times, corrupt_frames=corrupt, source=name,
+                    end_s=_end_of(seen, end_s))  # fmt: skip
+
+
+def _end_of(seen: list[float], range_end_s: float | None) -> float:
+    """The time the last decoded frame stops showing: its time plus the typical recent frame interval."""
+    recent = np.diff(np.asarray(seen[-32:]))
+    recent = recent[recent > 0]
+    end_s = seen[-1] + (float(np.median(recent)) if len(recent) else 0.0)
+    return end_s if range_end_s is None else min(end_s, range_end_s)
 
 
 def _bump(counter: list[int]) -> None:
@@ -230,6 +240,7 @@ def save_frameset(fs: FrameSet, path: str | os.PathLike) -> None:
         "shape": list(frames.shape),
         "source": fs.source,
         "corrupt_frames": int(fs.corrupt_frames),
+        "end_s": fs.end_s,
         "timestamps_s": np.asarray(fs.timestamps_s, dtype=np.float64).tolist(),  # repr round-trips exactly
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -252,5 +263,9 @@ def load_frameset(path: str | os.PathLike, mmap: bool = True) -> FrameSet:
         raise ValueError(f"{path}: frames and metadata do not match; extract the frames again")
     times = np.asarray(meta["timestamps_s"], dtype=np.float64)
     return FrameSet(
-        frames=frames, timestamps_s=times, corrupt_frames=meta["corrupt_frames"], source=meta["source"]
+        frames=frames,
+        timestamps_s=times,
+        corrupt_frames=meta["corrupt_frames"],
+        source=meta["source"],
+        end_s=meta.get("end_s"),
     )

@@ -272,7 +272,8 @@ def score_frames(
     best = scores.min(axis=0)  # (N,)
     if cut_times_s is None and params.snap_to_cuts_s > 0:
         cut_times_s = detect_shot_cuts(times, frames)
-    out, segments = decide_segments(best, times, params, cut_times_s)
+    end_s = getattr(frameset, "end_s", None)  # a FrameSet knows where its video ends; bare clip frames do not
+    out, segments = decide_segments(best, times, params, cut_times_s, end_s=end_s)
     names = [c.name for c in categories]
     labels = [UNKNOWN if o else names[k] for k, o in zip(scores.argmin(axis=0), out, strict=True)]
     return ScoreResult(

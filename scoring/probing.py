@@ -63,6 +63,17 @@ def _is_vfr(times_s: np.ndarray) -> bool:
     return bool(high > VFR_SPREAD * low)
 
 
+def _frame_rate(stamps: np.ndarray, count: int, span_s: float, typical_interval_s: float) -> float:
+    """Frames per second: the average over the decoded frames for variable frame rates, else the rate of
+    the typical interval (a frame dropped by a cut or a damaged packet must not make 30 fps read 29.8)."""
+    if count < 2 or span_s <= 0:
+        return 1.0 / typical_interval_s
+    if _is_vfr(stamps):
+        return (count - 1) / span_s
+    dt = np.diff(stamps)
+    return 1.0 / float(np.median(dt[dt > 0]))
+
+
 def _header_facts(path: str, limits: DecodeLimits) -> dict:
     with open_video(path, limits) as source:
         ctx = source.stream.codec_context
@@ -108,7 +119,7 @@ def probe_video(path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS) 
     span_s = float(stamps[-1] - stamps[0])
     return VideoInfo(
         duration_s=span_s + last_interval_s,
-        fps=(count - 1) / span_s if count > 1 and span_s > 0 else 1.0 / last_interval_s,
+        fps=_frame_rate(stamps, count, span_s, last_interval_s),
         frame_count=count,
         width=width,
         height=height,

@@ -205,9 +205,11 @@ def segments_from_decisions(
     timestamps_s: np.ndarray,
     in_label: str = "in",
     out_label: str = "out",
+    end_s: float | None = None,
 ) -> list[Segment]:
     """Contiguous segments covering the frames: each ends where the next starts, the last one frame interval
-    after the last timestamp. ``mean_score`` is the mean of ``scores`` over the segment's frames."""
+    after the last timestamp, or at ``end_s`` (where the video ends) if that is sooner. ``mean_score`` is the
+    mean of ``scores`` over the segment's frames."""
     decisions = np.asarray(decisions, dtype=bool)
     scores = np.asarray(scores, dtype=np.float64)
     times = np.asarray(timestamps_s, dtype=np.float64)
@@ -217,7 +219,10 @@ def segments_from_decisions(
         return []
     starts, values = _runs(decisions)
     ends = np.r_[starts[1:], len(times)]
-    bounds = np.r_[times[starts], times[-1] + _frame_interval(times)]
+    last_end_s = times[-1] + _frame_interval(times)
+    if end_s is not None and times[-1] < end_s < last_end_s:
+        last_end_s = end_s  # the last sample may sit a fraction of a frame before the video's end
+    bounds = np.r_[times[starts], last_end_s]
     sums = np.add.reduceat(scores, starts)
     return [
         Segment(float(bounds[k]), float(bounds[k + 1]), out_label if values[k] else in_label,
@@ -260,6 +265,7 @@ def decide_segments(
     cut_times_s: np.ndarray | None = None,
     in_label: str = "in",
     out_label: str = "out",
+    end_s: float | None = None,
 ) -> tuple[np.ndarray, list[Segment]]:
     """Smooth, hysteresis, minimum length, then (with cut times) snap to cuts. Returns the final per-frame
     decisions (N,) bool, True = out, and the segments they form; mean scores are over the raw ``scores``."""
@@ -268,10 +274,10 @@ def decide_segments(
     smoothed = smooth_scores(scores, times, params.window_s)
     decisions = hysteresis_decisions(smoothed, params.high, params.low)
     decisions = enforce_min_length(decisions, times, params.min_segment_s)
-    segments = segments_from_decisions(decisions, scores, times, in_label, out_label)
+    segments = segments_from_decisions(decisions, scores, times, in_label, out_label, end_s)
     if cut_times_s is not None and params.snap_to_cuts_s > 0:
         snapped = snap_boundaries(segments, cut_times_s, params.snap_to_cuts_s)
         # Frames decide again from the moved boundaries so decisions and segments never disagree.
         decisions = _decisions_from_segments(snapped, times, out_label)
-        segments = segments_from_decisions(decisions, scores, times, in_label, out_label)
+        segments = segments_from_decisions(decisions, scores, times, in_label, out_label, end_s)
     return decisions, segments

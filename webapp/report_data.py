@@ -114,7 +114,7 @@ class RunData:
     def decide(self, params: TemporalParams):
         """(decisions (N,), segments) for ``params``, exactly as the scoring job decides them."""
         cuts = self.cut_times() if params.snap_to_cuts_s > 0 else None
-        return decide_segments(self.best, self.timestamps_s, params, cuts)
+        return decide_segments(self.best, self.timestamps_s, params, cuts, end_s=self.run.video.duration_s)
 
     def colours(self) -> list[str]:
         return [m.get("colour") or charts.PALETTE[k % len(charts.PALETTE)]

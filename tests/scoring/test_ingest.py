@@ -231,3 +231,12 @@ def test_render_cuts_on_the_timeline_pads_odd_sizes_and_keeps_audio(folder, tmp_
     render_ranges(odd, tmp_path / "odd.mp4", [(0.5, 1.5)], fps=25)
     out = probe_video(tmp_path / "odd.mp4")
     assert out.width % 2 == 0 and out.height % 2 == 0 and out.frame_count == 25 and not out.has_audio
+
+
+def test_the_last_segment_ends_with_the_video(index_ts):
+    from scoring.segments import decide_segments
+
+    fs = extract_frames(index_ts, SamplingSpec(5, 9, 16))  # the 12.0 s sample is the frame at 11.98 s
+    assert fs.end_s == pytest.approx(12.012, abs=0.01)
+    _, segments = decide_segments(np.zeros(len(fs)), fs.timestamps_s, end_s=fs.end_s)
+    assert segments[-1].end_s == pytest.approx(12.012, abs=0.01)
