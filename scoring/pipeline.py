@@ -32,11 +32,13 @@ from scoring.scorer import (
     resize_frames,
     weighted_error_maps,
 )
-from scoring.segments import TemporalParams, decide_segments, smooth_scores
+from scoring.segments import TemporalParams, decide_segments, smooth_scores, temporal_scores
+from scoring.selfref import SelfReference, rescored
 from scoring.shotcuts import detect_shot_cuts
 from scoring.training import ProgressCallback, TrainConfig, TrainingCancelled, train_vae
 
 __all__ = [
+    "DEFAULT_TRAIN_FPS",
     "CalibrationOptions",
     "ClipFrames",
     "ScoreResult",
@@ -48,9 +50,15 @@ __all__ = [
     "heatmap_png",
     "load_checkpoint",
     "save_checkpoint",
+    "decide_scores",
     "score_frames",
     "train_category",
 ]
+
+
+# Frames per second that training samples from reference clips: the dashboard's OFFSIDE_TRAIN_FPS default and
+# the command line's, the rate the leave-one-match-out benchmark trains at (docs/BENCHMARKS.md)
+DEFAULT_TRAIN_FPS = 5.0
 
 
 class HasFrames(Protocol):
@@ -243,45 +251,76 @@ def train_category(
     return TrainedCategory(name, model, calibration, options.train, metadata)
 
 
+def _second_pass(categories: Sequence[CategoryModel], frames: np.ndarray, scores: np.ndarray,
+                 times: np.ndarray, window_s: float, options: SelfReference) -> np.ndarray:  # fmt: skip
+    """(K, N) scores after each category's reference took in the frames it confidently won (smoothed)."""
+    smoothed = smooth_scores(scores.min(axis=0), times, window_s)  # (N,)
+    winner = scores.argmin(axis=0)  # (N,)
+    return np.stack([
+        rescored(c.model, frames, scores[k], (smoothed <= options.confident_below) & (winner == k), options)
+        for k, c in enumerate(categories)
+    ])  # fmt: skip
+
+
 def score_frames(
     frameset: HasFrames,
     models: Sequence[TrainedCategory],
     temporal_params: TemporalParams | None = None,
     cut_times_s: np.ndarray | None = None,
     on_progress: Callable[[float], Any] | None = None,
+    self_reference: SelfReference | None = None,
 ) -> ScoreResult:
     """Score frames against one or more categories and turn the scores into in/out segments.
 
     A frame's normalised score is its lowest score over categories; "out" after smoothing and hysteresis.
     ``on_progress(fraction)`` is called after every batch. Segment boundaries snap to shot cuts found in
-    ``frames`` unless ``cut_times_s`` is given or ``temporal_params.snap_to_cuts_s`` is 0.
+    ``frames`` unless ``cut_times_s`` is given or ``temporal_params.snap_to_cuts_s`` is 0. With
+    ``self_reference`` a second pass re-scores the frames against references that include the video's own
+    confidently-in frames (``scoring.selfref``).
     """
     if not models:
         raise ValueError("scoring needs at least one trained category")
-    params = temporal_params or default_temporal_params()
-    frames, times = frameset.frames, np.asarray(frameset.timestamps_s, dtype=np.float64)
     categories = [CategoryModel(m.name, m.model, m.threshold) for m in models]
-    total, done = max(len(frames) * len(categories), 1), [0]
+    total, done = max(len(frameset.frames) * len(categories), 1), [0]
 
     def on_batch(n: int) -> None:
         done[0] += n
         if on_progress is not None:
             on_progress(done[0] / total)
 
-    errors, scores = normalised_scores(categories, frames, on_batch)
+    _, scores = normalised_scores(categories, frameset.frames, on_batch)
+    return decide_scores(frameset, models, scores, temporal_params, cut_times_s, self_reference)
+
+
+def decide_scores(
+    frameset: HasFrames,
+    models: Sequence[TrainedCategory],
+    scores: np.ndarray,
+    temporal_params: TemporalParams | None = None,
+    cut_times_s: np.ndarray | None = None,
+    self_reference: SelfReference | None = None,
+) -> ScoreResult:
+    """The second half of ``score_frames``: from first-pass normalised scores (K, N) of ``models`` to the
+    result (second pass, temporal decisions, segments, labels)."""
+    params = temporal_params or default_temporal_params()
+    frames, times = frameset.frames, np.asarray(frameset.timestamps_s, dtype=np.float64)
+    categories = [CategoryModel(m.name, m.model, m.threshold) for m in models]
+    thresholds = np.array([c.threshold for c in categories], dtype=np.float64)
+    if self_reference is not None:
+        scores = _second_pass(categories, frames, scores, times, params.window_s, self_reference)
     best = scores.min(axis=0)  # (N,)
-    if cut_times_s is None and params.snap_to_cuts_s > 0:
+    if cut_times_s is None and (params.snap_to_cuts_s > 0 or params.shot_max_s > 0):
         cut_times_s = detect_shot_cuts(times, frames)
     out, segments = decide_segments(best, times, params, cut_times_s)
     names = [c.name for c in categories]
     labels = [UNKNOWN if o else names[k] for k, o in zip(scores.argmin(axis=0), out, strict=True)]
     return ScoreResult(
         timestamps_s=times,
-        categories=[c.name for c in categories],
-        thresholds=np.array([c.threshold for c in categories]),
-        errors=errors,
+        categories=names,
+        thresholds=thresholds,
+        errors=scores * thresholds[:, None],
         scores=scores,
-        smoothed=smooth_scores(best, times, params.window_s),
+        smoothed=temporal_scores(best, times, params, cut_times_s),
         labels=labels,
         out=np.asarray(out, dtype=bool),
         segments=list(segments),
