@@ -35,9 +35,12 @@ def render(
         start_s = float(times[p.first])
         duration_s = (p.stop - p.first) / BROADCAST_FPS
         inputs += ["-ss", f"{start_s:.3f}", "-t", f"{duration_s:.3f}", "-i", str(source_files[p.source])]
+        # timestamps from 0, the broadcast rate, then exactly the piece's frame count (padded by repeating the
+        # last frame if the file ends early), so the render lines up frame for frame with the ground truth
         filters.append(
-            f"[{k}:v]fps={BROADCAST_FPS:g},scale=640:360,setsar=1,format=yuv420p,"
-            f"trim=duration={duration_s:.3f},setpts=PTS-STARTPTS[v{k}]"
+            f"[{k}:v]setpts=PTS-STARTPTS,fps={BROADCAST_FPS:g},scale=640:360,setsar=1,format=yuv420p,"
+            f"tpad=stop_mode=clone:stop_duration=2,trim=end_frame={p.stop - p.first},"
+            f"setpts=PTS-STARTPTS[v{k}]"
         )
     graph = ";".join(filters) + ";" + "".join(f"[v{k}]" for k in range(len(filters)))
     graph += f"concat=n={len(filters)}:v=1:a=0[out]"

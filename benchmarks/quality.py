@@ -13,6 +13,7 @@ are scored by the same metric code. Writes the "Quality" section of docs/BENCHMA
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import datetime as dt
 import json
@@ -39,24 +40,26 @@ from benchmarks.protocol import (
 )
 from benchmarks.quality_metrics import Interval, separation
 from benchmarks.quality_report import markdown, write_docs
+from scoring.calibration import recalibrate
+from scoring.colour import hsv_histograms
 from scoring.frames import SamplingSpec
-from scoring.pipeline import TrainedCategory, TrainingOptions, decide_scores, default_temporal_params
-from scoring.scorer import CategoryModel, normalised_scores
+from scoring.pipeline import (
+    DEFAULT_TRAIN_FPS,
+    TrainedCategory,
+    TrainingOptions,
+    decide_scores,
+    default_temporal_params,
+    held_out_colour,
+    negative_reference,
+)
+from scoring.scorer import CategoryModel, frame_errors, normalised_scores
 from scoring.segments import TemporalParams
 from scoring.selfref import SelfReference
 from scoring.shotcuts import detect_shot_cuts
 
-# A variant maps (model, broadcast, first-pass scores (1, N), shot cuts) to (smoothed scores (N,), out
-# decisions (N,), out intervals); the first pass (the VAE) is shared by the variants of one fold model
+# A variant maps (model, broadcast, first-pass normalised scores (1, N), shot cuts) to (smoothed scores (N,),
+# out decisions (N,), out intervals); the first pass (the VAE) is computed once per fold model and broadcast
 Scorer = Callable[[TrainedCategory, Broadcast, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, list]]
-
-
-@dataclasses.dataclass(frozen=True)
-class Variant:
-    name: str
-    score: Scorer
-    options: TrainingOptions = dataclasses.field(default_factory=TrainingOptions)
-    negatives: tuple[str, ...] = ()  # clip names used as negatives (and so never tested)
 
 
 def scorer(params: TemporalParams | None = None, self_reference: SelfReference | None = None) -> Scorer:
@@ -76,7 +79,35 @@ def scorer(params: TemporalParams | None = None, self_reference: SelfReference |
     return score
 
 
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """A way to decide: scoring, and the threshold rule (negatives, method, percentile) of calibration."""
+
+    name: str
+    score: Scorer = dataclasses.field(default_factory=scorer)
+    negatives: tuple[str, ...] = ()  # clip names used as negatives (and so never tested)
+    method: str | None = None  # None: the default calibration method
+    percentile: float | None = None  # None: the default percentile
+    negative_colours: bool = False  # the negatives' colours push frames like them out (VAEConfig)
+
+    def calibrated(self, trained: TrainedCategory, negative_losses: np.ndarray | None) -> TrainedCategory:
+        """The fold model with this variant's threshold. Negatives only enter calibration in
+        ``train_category`` (the VAE never sees them), so recalibrating the held-out losses it stored with
+        the negatives' losses gives the threshold training with them would have given."""
+        if negative_losses is None and self.method is None and self.percentile is None:
+            return trained
+        calibration = recalibrate(
+            trained.calibration,
+            percentile=self.percentile,
+            negative_losses=negative_losses,
+            method=self.method,
+        )
+        return dataclasses.replace(trained, calibration=calibration)
+
+
 SHOTS = dataclasses.replace(default_temporal_params(), shot_max_s=10.0)
+# one clip of each confounder sport that has a second clip to test on (the others would leave no test)
+NEGATIVES = ("american_football/sbriggssjc__IMG_7593", "other_sports/adityavinay1002__cricket_ecb_match")
 VARIANTS = {
     v.name: v
     for v in (
@@ -84,6 +115,14 @@ VARIANTS = {
         Variant("shot-level (shots <= 10 s)", scorer(SHOTS)),
         Variant("second pass", scorer(self_reference=SelfReference())),
         Variant("second pass + shot-level", scorer(SHOTS, SelfReference())),
+        Variant("percentile 90", percentile=90.0),
+        Variant("percentile 80", percentile=80.0),
+        Variant("negatives (1 AF, 1 cricket), F1 threshold", negatives=NEGATIVES, method="f1"),
+        Variant("negatives (1 AF, 1 cricket), F1 threshold, shot-level", scorer(SHOTS), NEGATIVES, "f1"),
+        Variant("negative colours (1 AF, 1 cricket)", negatives=NEGATIVES, negative_colours=True),
+        Variant(
+            "negative colours, percentile 80", negatives=NEGATIVES, percentile=80.0, negative_colours=True
+        ),
     )
 }
 
@@ -132,46 +171,79 @@ def out_by_source(broadcast: Broadcast, out: np.ndarray) -> dict[str, list[float
 
 
 def first_pass(trained: TrainedCategory, broadcast: Broadcast) -> tuple[np.ndarray, np.ndarray, float]:
-    """(normalised scores (1, N), shot cut times, scoring frames/s of the VAE pass) as ``score_frames``
-    computes them."""
+    """(frame errors (1, N) as ``score_frames`` computes them (scores before dividing by the threshold),
+    shot cut times, scoring frames/s of the VAE pass)."""
     started = time.perf_counter()
-    _, scores = normalised_scores(
-        [CategoryModel(trained.name, trained.model, trained.threshold)], broadcast.frames
-    )
+    errors, _ = normalised_scores([CategoryModel(trained.name, trained.model, 1.0)], broadcast.frames)
     fps = len(broadcast.frames) / (time.perf_counter() - started)
-    return scores, detect_shot_cuts(broadcast.timestamps_s, broadcast.frames), fps
+    return errors, detect_shot_cuts(broadcast.timestamps_s, broadcast.frames), fps
 
 
 def evaluate(variant: Variant, trained: TrainedCategory, broadcast: Broadcast, first: tuple) -> dict:
-    scores, cuts, fps = first
-    smoothed, out, intervals = variant.score(trained, broadcast, scores, cuts)
+    errors, cuts, fps = first
+    smoothed, out, intervals = variant.score(trained, broadcast, errors / trained.threshold, cuts)
     figures = separation(smoothed, out, broadcast.timestamps_s, intervals, broadcast.truth)
     return {
         "separation": dataclasses.asdict(figures),
         "sources": out_by_source(broadcast, out),
         "scoring_fps": fps,
+        "threshold": trained.threshold,
     }
 
 
-def run_variants(
-    variants: list[Variant], folds: list[Fold], clips: Clips, dev: Broadcast | None, args
-) -> dict:
-    """Variants that share training options and negatives, fold by fold: each fold's broadcasts' figures and
-    broadcast_dev's under the fold's model; the first pass is computed once per broadcast."""
+def with_negatives(variant: Variant, trained: TrainedCategory, fold: Fold, clips: Clips, cache: ClipCache):
+    """The fold model as ``train_category`` would have made it with the variant's negatives: the VAE never
+    sees them, so only the negative colour reference (``negative_colours``), the held-out losses it changes
+    and the calibration differ; all are recomputed here from the clips the fold trained on."""
+    if not variant.negatives:
+        return variant.calibrated(trained, None)
+    spec = SamplingSpec(DEFAULT_TRAIN_FPS, trained.config.height, trained.config.width)
+    negatives = np.concatenate([cache.load(clips.paths[n], spec).frames for n in variant.negatives])
+    if variant.negative_colours:
+        trained = _negative_colours(trained, fold, negatives, clips, cache)
+    return variant.calibrated(trained, frame_errors(trained.model, negatives))
+
+
+def _negative_colours(trained: TrainedCategory, fold: Fold, negatives: np.ndarray, clips: Clips, cache):
+    config = dataclasses.replace(trained.config, negative_colours=True)
+    reference = negative_reference(negatives, config)
+    spec = SamplingSpec(DEFAULT_TRAIN_FPS, config.height, config.width)
+    train = [cache.load(clips.paths[n], spec) for n in fold.train]
+    train = [c for c in train if c is not None and len(c.frames)]
+    histograms = hsv_histograms(np.concatenate([c.frames for c in train]), config.colour_grid)
+    groups = np.concatenate([np.full(len(c.frames), k) for k, c in enumerate(train)])
+    factor = np.concatenate(
+        [
+            held_out_colour(histograms, groups == g, config, reference)
+            / held_out_colour(histograms, groups == g, config)
+            for g in np.unique(groups)
+        ]
+    )
+    if len(factor) != len(trained.calibration.held_out_losses):
+        raise ValueError(f"fold {fold.held_out}: the training clips do not match the model's held-out losses")
+    model = copy.deepcopy(trained.model)
+    model.set_negative_reference(reference)
+    held_out = trained.calibration.held_out_losses * factor**config.colour_weight
+    calibration = dataclasses.replace(trained.calibration, held_out_losses=held_out)
+    return dataclasses.replace(trained, model=model, calibration=calibration)
+
+
+def run_fold(variants: list[Variant], fold: Fold, clips: Clips, dev: Broadcast | None, args) -> dict:
+    """Every variant's figures on one fold: the model is trained once (without negatives), the first pass
+    runs once per broadcast, each variant recalibrates the threshold and decides."""
     cache = ClipCache(args.out / "frames")
-    rows: dict[str, dict] = {v.name: {} for v in variants}
-    for fold in folds:
-        trained = fold_model(fold, args.data, args.out, cache, variants[0].options)
-        tests = broadcasts_of(fold, clips, args.broadcasts, args.seed)
-        firsts = [first_pass(trained, b) for b in [*tests, *([dev] if dev is not None else [])]]
-        for v in variants:
-            results = [evaluate(v, trained, b, f) for b, f in zip(tests, firsts, strict=False)]
-            dev_result = evaluate(v, trained, dev, firsts[-1]) if dev is not None else None
-            rows[v.name][fold.held_out] = {
-                "broadcasts": results,
-                "dev": dev_result,
-                "train_s": trained.metadata.get("duration_s"),
-            }
+    trained = fold_model(fold, args.data, args.out, cache, TrainingOptions())
+    tests = broadcasts_of(fold, clips, args.broadcasts, args.seed)
+    firsts = [first_pass(trained, b) for b in tests]
+    dev_first = None if dev is None else first_pass(trained, dev)
+    rows = {}
+    for v in variants:
+        model = with_negatives(v, trained, fold, clips, cache)
+        rows[v.name] = {
+            "broadcasts": [evaluate(v, model, b, f) for b, f in zip(tests, firsts, strict=True)],
+            "dev": None if dev is None else evaluate(v, model, dev, dev_first),
+            "train_s": trained.metadata.get("duration_s"),
+        }
     return rows
 
 
@@ -184,9 +256,9 @@ def run_comskip(folds: list[Fold], clips: Clips, dev: Broadcast | None, args) ->
     for fold in folds:
         results = []
         for b in broadcasts_of(fold, clips, args.broadcasts, args.seed):
-            video = comskip_peer.render(
-                b, clips.paths, times, folder / f"{b.name.replace('#', '_')}_{args.seed}.mp4"
-            )
+            pieces = zlib.crc32(repr(b.pieces).encode())  # the composition, so a changed one renders anew
+            video = folder / f"{b.name.replace('#', '_')}_{pieces:08x}.mp4"
+            comskip_peer.render(b, clips.paths, times, video)
             results.append(_comskip_figures(b, comskip_peer.run_comskip(video)))
         rows[fold.held_out] = {"broadcasts": results, "dev": None}
     if dev is not None:
@@ -216,15 +288,14 @@ def run(args: argparse.Namespace) -> dict:
     dev = dev_broadcast(args.data, SamplingSpec(None, spec.height, spec.width), cache)
     others = [*clips.ads, *clips.confounders]
     result = {"variants": {}, "skipped": clips.skipped, "matches": list(clips.matches), "folds": {}}
-    groups: dict[tuple, list[Variant]] = {}
-    for name in args.variants:
-        variant = VARIANTS[name]
-        groups.setdefault((json.dumps(variant.options.to_dict()), variant.negatives), []).append(variant)
-    for variants in groups.values():
-        folds = make_folds(list(clips.matches), others, variants[0].negatives)
-        folds = [f for f in folds if not args.only or f.held_out in args.only]
-        result["variants"].update(run_variants(variants, folds, clips, dev, args))
-        result["folds"].update({v.name: [dataclasses.asdict(f) for f in folds] for v in variants})
+    variants = [VARIANTS[name] for name in args.variants]
+    others = [c for c in others if not any(c in v.negatives for v in variants)]  # one test set for all
+    folds = make_folds(list(clips.matches), others)
+    folds = [f for f in folds if not args.only or f.held_out in args.only]
+    for fold in folds:
+        for name, row in run_fold(variants, fold, clips, dev, args).items():
+            result["variants"].setdefault(name, {})[fold.held_out] = row
+    result["negatives"] = sorted({n for v in variants for n in v.negatives})
     if args.comskip and comskip_peer.available():
         folds = make_folds(list(clips.matches), others)
         folds = [f for f in folds if not args.only or f.held_out in args.only]

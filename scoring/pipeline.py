@@ -17,7 +17,7 @@ import torch
 
 from scoring import calibration as cal
 from scoring.checkpoint import TrainedCategory, load_checkpoint, save_checkpoint
-from scoring.colour import colour_distances, combine, hsv_histograms, reference_subset
+from scoring.colour import colour_distances, combine, hsv_histograms, negative_factor, reference_subset
 from scoring.device import choose_device, describe
 from scoring.heatmaps import error_heatmap_png, occlusion_heatmap_png
 from scoring.model import ConvVAE, VAEConfig
@@ -151,16 +151,31 @@ class _Progress:
         return self.on_progress(epoch, step, metrics) if self.on_progress else None
 
 
-def _held_out_colour(histograms, held_out: np.ndarray, config: VAEConfig) -> np.ndarray | None:
-    """Colour distances of the ``held_out`` (bool mask) frames to a reference made of the other frames."""
+def held_out_colour(histograms, held_out: np.ndarray, config: VAEConfig, negatives=None) -> np.ndarray | None:
+    """Colour distances of the ``held_out`` (bool mask) frames to a reference made of the other frames,
+    times their ``negative_factor`` when the negative clips' histograms are given."""
     if histograms is None:
         return None
     reference = torch.from_numpy(reference_subset(histograms[~held_out], config.colour_references))
-    return colour_distances(histograms[held_out], reference, config.colour_neighbours)
+    distances = colour_distances(histograms[held_out], reference, config.colour_neighbours)
+    if negatives is None:
+        return distances
+    return distances * negative_factor(histograms[held_out], distances, negatives, config.colour_neighbours)
+
+
+def negative_reference(negative_frames: np.ndarray | None, config: VAEConfig) -> torch.Tensor | None:
+    """(R, D) histograms of the negative clips' frames (at most ``colour_references``, spread evenly) when
+    the configuration uses them, else None."""
+    if negative_frames is None or not len(negative_frames) or config.colour_weight <= 0:
+        return None
+    if not config.negative_colours:
+        return None
+    histograms = hsv_histograms(negative_frames, config.colour_grid)
+    return torch.from_numpy(reference_subset(histograms, config.colour_references))
 
 
 def _held_out_maps(frames, groups, times, options: TrainingOptions, device, progress: _Progress, final,
-                   histograms=None):  # fmt: skip
+                   histograms=None, negatives=None):  # fmt: skip
     """Per-pixel error maps (M, H, W) of frames no model trained on, the clip each came from (M,), and their
     colour distances to the frames trained on (M,) (None without ``histograms``).
 
@@ -170,7 +185,7 @@ def _held_out_maps(frames, groups, times, options: TrainingOptions, device, prog
     if options.calibration.holdout != "clips" or len(np.unique(groups)) < 2:
         held_out = np.zeros(len(frames), dtype=bool)
         held_out[final.val_index] = True
-        colour = _held_out_colour(histograms, held_out, options.model)
+        colour = held_out_colour(histograms, held_out, options.model, negatives)
         return error_maps(final.model, frames[held_out]), groups[held_out], colour
     fold_train = dataclasses.replace(options.train, epochs=options.calibration.fold_epochs)
     maps, clip_ids, colours = [], [], []
@@ -182,7 +197,7 @@ def _held_out_maps(frames, groups, times, options: TrainingOptions, device, prog
         )
         maps.append(error_maps(result.model, frames[~keep]))
         clip_ids.append(groups[~keep])
-        colours.append(_held_out_colour(histograms, ~keep, options.model))
+        colours.append(held_out_colour(histograms, ~keep, options.model, negatives))
     colour = None if histograms is None else np.concatenate(colours)
     return np.concatenate(maps), np.concatenate(clip_ids), colour
 
@@ -220,8 +235,10 @@ def train_category(
     histograms = (
         hsv_histograms(frames, options.model.colour_grid) if options.model.colour_weight > 0 else None
     )
+    neg_frames = _stack(negatives, options.model)[0] if negatives else None
+    neg_reference = negative_reference(neg_frames, options.model)
     maps, clip_ids, colour = _held_out_maps(
-        frames, groups, times, options, device, progress, result, histograms
+        frames, groups, times, options, device, progress, result, histograms, neg_reference
     )
     model = result.model.cpu()
     if options.model.normalise_pixels:
@@ -231,10 +248,9 @@ def train_category(
         reference = reference_subset(histograms, options.model.colour_references)
         model.set_colour_reference(torch.from_numpy(reference))
         held_out = combine(held_out, colour, options.model.colour_weight)
-    negative_losses = None
-    if negatives:
-        neg_frames, _, _ = _stack(negatives, options.model)
-        negative_losses = frame_errors(model, neg_frames)
+    if neg_reference is not None:
+        model.set_negative_reference(neg_reference)
+    negative_losses = None if neg_frames is None else frame_errors(model, neg_frames)
     calibration = cal.calibrate(
         held_out, negative_losses, options.calibration.percentile, options.calibration.method, clip_ids
     )
