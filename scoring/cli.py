@@ -1,4 +1,4 @@
-"""Command line: ``python -m scoring train|score|heatmap`` (the contract is in DESIGN.md)."""
+"""Command line: ``python -m scoring train|score|heatmap|probe|frame`` (the contract is in DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -133,12 +133,24 @@ def _add_heatmap(sub) -> None:
     p.add_argument("--alpha", type=float, default=0.5)
 
 
+def _add_probe_and_frame(sub) -> None:
+    p = sub.add_parser(
+        "probe", help="print the video stream's facts as one JSON object (decodes every frame)"
+    )
+    p.add_argument("video", metavar="VIDEO")
+    p = sub.add_parser("frame", help="write the frame on screen at a time as a PNG at display size")
+    p.add_argument("video", metavar="VIDEO")
+    p.add_argument("--t", type=parse_time, required=True, help="time (seconds or timecode) on the timeline")
+    p.add_argument("--out", required=True, type=Path, help="PNG file to write")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m scoring", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
     _add_score(sub)
     _add_heatmap(sub)
+    _add_probe_and_frame(sub)
     return parser
 
 
@@ -262,10 +274,36 @@ def cmd_heatmap(args: argparse.Namespace, show: bool) -> dict[str, Any]:
     return {"png": str(args.out), "t": args.t}
 
 
+def cmd_probe(args: argparse.Namespace, show: bool) -> dict[str, Any]:
+    """The stream facts of DESIGN.md as one JSON object (the worker's probe calls the same function)."""
+    from scoring.frames import probe_video
+
+    path, _, _ = parse_video_arg(args.video)
+    return probe_video(path).as_json()
+
+
+def cmd_frame(args: argparse.Namespace, show: bool) -> dict[str, Any]:
+    """The frame on screen at ``--t`` (last frame with PTS <= t) as a PNG at display size."""
+    import cv2
+
+    from scoring.frames import read_frame_at
+
+    path, _, _ = parse_video_arg(args.video)
+    frame = read_frame_at(path, args.t)  # (H, W, 3) RGB
+    ok, png = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise OSError(f"{args.out}: could not encode the PNG")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(png.tobytes())
+    return {"png": str(args.out), "t": args.t, "width": int(frame.shape[1]), "height": int(frame.shape[0])}
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, bool], dict[str, Any]]] = {
     "train": cmd_train,
     "score": cmd_score,
     "heatmap": cmd_heatmap,
+    "probe": cmd_probe,
+    "frame": cmd_frame,
 }
 
 

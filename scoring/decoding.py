@@ -1,221 +1,367 @@
-"""Decoding internals behind ``scoring.frames``: opening, timestamps, seeking, resizing, buffering, progress.
+"""Decoding internals behind ``scoring.frames``, on PyAV (FFmpeg's libraries): opening with limits, the
+presentation timeline, deinterlacing, display geometry, start timecode, resizing and progress.
 
-Private to the package (use ``scoring.frames``). Speed notes: decoding one 720p frame keeps one core busy
-for about 4 ms. Frames we do not keep are only ``grab()``-ed (decoded, not colour-converted); kept frames are
-resized on a helper thread (OpenCV releases the GIL) so the resize overlaps with decoding the next frame.
+Private to the package (use ``scoring.frames``). Why PyAV: real recordings need what only FFmpeg's API
+exposes: presentation timestamps (PTS) of every frame, seeks to a key frame with decoding forward from it, the
+interlaced flag and field order, the display matrix and sample aspect ratio, and timecode side data.
+Frames are decoded with FFmpeg's own frame and slice threads (``thread_type="AUTO"``, as ``ffmpeg`` does).
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from fractions import Fraction
 
+import av
 import cv2
 import numpy as np
 
-_FALLBACK_FPS = 25.0  # used only when the container reports no usable frame rate
-SEEK_MIN_S = 2.0  # below this, decoding forward is cheaper and exact; above it, let the demuxer seek
-_MAX_GRAB_RETRIES = 5  # grab() also fails on a damaged frame mid-stream; the next grab() goes on after it
-_MAX_IN_FLIGHT = 6  # full-size frames queued for the resize thread (each 2.7 MB at 720p)
+_FALLBACK_FPS = 25.0  # only when the stream reports no usable frame rate
 _PROGRESS_STEP = 0.01
 ROTATE_CODES = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+# FFmpeg's AVFMT_TS_DISCONT: formats (MPEG-TS, MPEG-PS) whose timestamps may jump, e.g. files joined with cat.
+_FMT_TS_DISCONT = 0x0200
+# In such formats a forward jump longer than this is a discontinuity, not a still picture.
+FORWARD_GAP_S = 5.0
+# Field orders that mean interlaced (AVFieldOrder: TT, BB, TB, BT); 0 is unknown, 1 progressive.
+_INTERLACED_FIELD_ORDERS = {2, 3, 4, 5}
 
 
 class VideoDecodeError(ValueError):
     """The file is missing, empty, not a video, truncated beyond repair, or no frame of it decodes."""
 
 
-# --- opening and stream metadata ----------------------------------------------------------------------------
+class NoVideoStreamError(VideoDecodeError):
+    """The file holds no video stream to decode (audio only, or only a cover picture)."""
+
+
+class UnsupportedCodecError(VideoDecodeError):
+    """The video stream's codec cannot be decoded by this build of FFmpeg; the message names it."""
+
+
+class VideoLimitError(VideoDecodeError):
+    """The header declares a picture or a duration over the configured limits; the message names the limit."""
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    """Checked from headers before anything is decoded (and again on the decoded frames, headers lie)."""
+
+    max_frame_pixels: int = 7680 * 4320
+    max_duration_s: float = 12 * 3600.0
+
+    def check_size(self, width: int, height: int, source: str) -> None:
+        if width * height > self.max_frame_pixels:
+            raise VideoLimitError(
+                f"{source}: the picture is {width}x{height} ({width * height:,} pixels), over the limit of "
+                f"{self.max_frame_pixels:,} pixels per frame (setting OFFSIDE_MAX_FRAME_PIXELS)"
+            )
+
+    def check_duration(self, duration_s: float, source: str) -> None:
+        if duration_s > self.max_duration_s:
+            raise VideoLimitError(
+                f"{source}: the video lasts {duration_s / 3600:.1f} h, over the limit of "
+                f"{self.max_duration_s / 3600:g} h (setting OFFSIDE_MAX_DURATION_S)"
+            )
+
+
+DEFAULT_LIMITS = DecodeLimits()
+
+
+# --- opening ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Source:
+    """An open container and its video stream, with what the headers say (estimates only)."""
+
+    path: str
+    container: av.container.InputContainer
+    stream: av.video.stream.VideoStream
+    nominal_fps: float
+    header_duration_s: float  # 0 when unknown
+    ts_discont: bool  # timestamps of this format may restart or jump (MPEG-TS/PS)
+
+    @property
+    def frame_interval_s(self) -> float:
+        return 1.0 / self.nominal_fps
+
+    @property
+    def codec_name(self) -> str:
+        return self.stream.codec_context.name
+
+
+def _video_stream(container: av.container.InputContainer, name: str) -> av.video.stream.VideoStream:
+    """The first video stream that is a moving picture (a cover picture is ``attached_pic``)."""
+    for stream in container.streams.video:
+        if not int(stream.disposition) & int(av.stream.Disposition.attached_pic):
+            return stream
+    raise NoVideoStreamError(f"{name}: audio only: no video stream")
+
+
+def _check_decoder(stream: av.video.stream.VideoStream, name: str) -> None:
+    ctx = stream.codec_context
+    if ctx is None or not ctx.is_decoder:
+        codec = getattr(getattr(ctx, "codec", None), "name", None) or "unknown"
+        raise UnsupportedCodecError(f"{name}: the video codec {codec!r} cannot be decoded by this server")
+
+
+def _nominal_fps(stream: av.video.stream.VideoStream) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate and 0.1 < float(rate) < 1000:
+            return float(rate)
+    return _FALLBACK_FPS
+
+
+def _header_duration_s(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return 0.0
 
 
 @contextmanager
-def open_video(path: str | os.PathLike) -> Iterator[cv2.VideoCapture]:
-    """Open with the FFmpeg backend (predictable across formats) and always release."""
+def open_video(path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS) -> Iterator[Source]:
+    """Open ``path``, pick its video stream and check the limits from the headers; always closes.
+
+    Raises VideoDecodeError (missing, empty, unreadable), NoVideoStreamError, UnsupportedCodecError or
+    VideoLimitError, each with a message fit for a user.
+    """
     name = os.fspath(path)
     if not os.path.isfile(name):
         raise VideoDecodeError(f"{name}: no such file")
     if os.path.getsize(name) == 0:
         raise VideoDecodeError(f"{name}: file is empty")
-    backend = cv2.CAP_FFMPEG if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG) else cv2.CAP_ANY
-    cap = cv2.VideoCapture(name, backend)
     try:
-        if not cap.isOpened():
-            raise VideoDecodeError(f"{name}: not a video, or truncated (the container cannot be read)")
-        yield cap
+        container = av.open(name, metadata_errors="ignore")
+    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise VideoDecodeError(
+            f"{name}: not a video, or truncated (the container cannot be read: {exc})"
+        ) from exc
+    try:
+        stream = _video_stream(container, name)
+        _check_decoder(stream, name)
+        ctx = stream.codec_context
+        limits.check_size(ctx.width or 0, ctx.height or 0, name)
+        header_duration_s = _header_duration_s(container, stream)
+        limits.check_duration(header_duration_s, name)
+        stream.thread_type = "AUTO"
+        flags = int(container.format.flags or 0)
+        yield Source(name, container, stream, _nominal_fps(stream), header_duration_s,
+                     ts_discont=bool(flags & _FMT_TS_DISCONT))  # fmt: skip
     finally:
-        cap.release()
+        container.close()
 
 
-@dataclass(frozen=True)
-class StreamInfo:
-    """What the container claims; every field may be wrong, so only used for estimates and fallbacks."""
+def decoded_frames(source: Source, on_error: Callable[[], None] | None = None) -> Iterator[av.VideoFrame]:
+    """Every frame of the video stream from the current position, in presentation order.
 
-    fps: float
-    frame_count: int  # 0 when unknown
-    rotation_deg: int
-    rotate_manually: bool  # the backend reports rotation but does not apply it
-
-    @property
-    def frame_interval_s(self) -> float:
-        return 1.0 / self.fps
-
-    @property
-    def duration_s(self) -> float:
-        return self.frame_count / self.fps
-
-    @classmethod
-    def of(cls, cap: cv2.VideoCapture) -> StreamInfo:
-        fps = cap.get(cv2.CAP_PROP_FPS)
-        fps = fps if math.isfinite(fps) and 0.1 < fps < 1000 else _FALLBACK_FPS
-        count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
-        count = int(count) if math.isfinite(count) and count > 0 else 0
-        rotation = int(cap.get(cv2.CAP_PROP_ORIENTATION_META) or 0) % 360
-        auto = cap.get(cv2.CAP_PROP_ORIENTATION_AUTO) > 0
-        return cls(fps, count, rotation, rotate_manually=rotation in (90, 180, 270) and not auto)
+    A packet that fails to decode is skipped (``on_error`` is told); the decoder is flushed at the end.
+    Raises UnsupportedCodecError when the codec cannot even be opened.
+    """
+    try:
+        for packet in source.container.demux(source.stream):
+            try:
+                yield from packet.decode()
+            except av.error.DecoderNotFoundError:
+                raise
+            except av.error.FFmpegError:  # a damaged packet (or one this decoder refuses): go on after it
+                if on_error is not None:
+                    on_error()
+    except av.error.DecoderNotFoundError as exc:
+        raise UnsupportedCodecError(
+            f"{source.path}: the video codec {source.codec_name!r} cannot be decoded by this server"
+        ) from exc
+    except (av.error.EOFError, av.error.InvalidDataError):
+        if on_error is not None:  # a container truncated mid-packet: keep what decoded before
+            on_error()
 
 
-class Clock:
-    """Turns ``CAP_PROP_POS_MSEC`` readings into strictly increasing timestamps in seconds."""
+# --- the timeline -------------------------------------------------------------------------------------------
 
-    def __init__(self, frame_interval_s: float, first_s: float = 0.0) -> None:
-        self.dt = frame_interval_s
-        self.first_s = first_s
-        self.last: float | None = None
 
-    def stamp(self, pos_ms: float) -> float:
-        t = pos_ms / 1000.0
-        if self.last is None:
-            t = t if t > 0 else self.first_s
-        elif t <= 0.0:
-            t = self.last + self.dt  # no timestamps in this container: fall back to index / fps
-        elif t <= self.last:
-            t = self.last + 1e-6  # duplicate stamp: keep order without drifting away from the real clock
-        self.last = t
+class Timeline:
+    """Turns the PTS of decoded frames into continuous seconds from the first displayed frame.
+
+    A backward jump (TS files joined with ``cat``, a 33-bit PTS wrap that FFmpeg did not correct) or, in
+    formats whose timestamps may jump, a forward jump over ``FORWARD_GAP_S`` is a discontinuity: the
+    timeline continues one frame interval after the last frame instead of collapsing or leaping, and the
+    jump is counted. Frames without a PTS get the previous time plus one interval.
+    """
+
+    def __init__(self, nominal_interval_s: float, bridge_forward_jumps: bool) -> None:
+        self.interval_s = nominal_interval_s
+        self.bridge_forward = bridge_forward_jumps
+        self.origin: float | None = None
+        self.offset_s = 0.0
+        self.last_s: float | None = None
+        self.discontinuities = 0
+
+    def seconds(self, pts_s: float | None) -> float:
+        """Timeline seconds of a frame whose PTS is ``pts_s`` seconds (None: no PTS)."""
+        if self.last_s is None:
+            self.origin = 0.0 if pts_s is None else pts_s
+            self.last_s = 0.0
+            return 0.0
+        if pts_s is None:
+            t = self.last_s + self.interval_s
+        else:
+            t = pts_s - self.origin + self.offset_s
+            delta = t - self.last_s
+            if delta < -0.5 * self.interval_s or (self.bridge_forward and delta > FORWARD_GAP_S):
+                self.discontinuities += 1
+                self.offset_s += self.last_s + self.interval_s - t
+                t = self.last_s + self.interval_s
+            elif delta <= 0:
+                t = self.last_s + 1e-3  # a repeated PTS: keep the order, do not invent a frame interval
+            else:
+                self.interval_s = 0.8 * self.interval_s + 0.2 * delta  # follows variable frame rates
+        self.last_s = t
         return t
 
 
-def grab_frame(cap: cv2.VideoCapture) -> tuple[bool, int]:
-    """grab() with a few retries; returns (got a frame, failed attempts before it)."""
-    for attempt in range(_MAX_GRAB_RETRIES + 1):
-        if cap.grab():
-            return True, attempt
-    return False, 0
+# --- picture: deinterlacing, geometry, conversion -----------------------------------------------------------
 
 
-def seek(cap: cv2.VideoCapture, t_s: float) -> bool:
-    """Let the demuxer jump near ``t_s``; False when it cannot (then decode forward from where we are)."""
-    return t_s >= SEEK_MIN_S and bool(cap.set(cv2.CAP_PROP_POS_MSEC, t_s * 1000.0))
+def is_interlaced(source: Source, frame: av.VideoFrame) -> bool:
+    """Interlaced when the decoder flags the picture or the stream declares an interlaced field order."""
+    return bool(frame.interlaced_frame) or int(source.stream.codec_context.field_order or 0) in (
+        _INTERLACED_FIELD_ORDERS
+    )
 
 
-def count_skipped_frames(timestamps_s: np.ndarray) -> int:
-    """Frames missing from isolated gaps: an interval k times its local median hides k - 1 frames.
+class Deinterlacer:
+    """FFmpeg's ``bwdif`` through PyAV's filter graph: one progressive frame per interlaced frame (the frame
+    rate and the PTS stay those of the stream). It holds one frame back, so ``flush`` at the end."""
 
-    The decoder drops a damaged frame without telling us; its trace is a doubled interval. A local (not
-    global) median keeps genuine frame-rate changes of variable-frame-rate video from counting.
+    def __init__(self, source: Source) -> None:
+        self.graph = av.filter.Graph()
+        buffer = self.graph.add_buffer(template=source.stream)
+        bwdif = self.graph.add("bwdif", "mode=send_frame:parity=auto:deint=all")
+        sink = self.graph.add("buffersink")
+        buffer.link_to(bwdif)
+        bwdif.link_to(sink)
+        self.graph.configure()
+
+    def push(self, frame: av.VideoFrame | None) -> list[av.VideoFrame]:
+        self.graph.push(frame)
+        out = []
+        while True:
+            try:
+                out.append(self.graph.pull())
+            except (BlockingIOError, av.error.EOFError):
+                return out
+
+
+def progressive_frames(
+    source: Source, frames: Iterator[av.VideoFrame]
+) -> Iterator[tuple[av.VideoFrame, bool]]:
+    """``frames`` as progressive pictures: deinterlaced through bwdif when the stream is interlaced.
+    Yields (frame, was_deinterlaced); the decision is taken on the first frame."""
+    deinterlacer: Deinterlacer | None = None
+    decided = False
+    for frame in frames:
+        if not decided:
+            decided = True
+            if is_interlaced(source, frame):
+                deinterlacer = Deinterlacer(source)
+        if deinterlacer is None:
+            yield frame, False
+            continue
+        for out in deinterlacer.push(frame):
+            yield out, True
+    if deinterlacer is not None:
+        for out in deinterlacer.push(None):
+            yield out, True
+
+
+def rotation_of(frame: av.VideoFrame) -> int:
+    """Clockwise degrees (0, 90, 180, 270) to turn the stored picture to show it upright.
+
+    FFmpeg's display matrix gives the counter-clockwise angle that was applied, hence the minus sign.
     """
-    if len(timestamps_s) < 4:
-        return 0
-    dt = np.diff(timestamps_s)  # (N - 1,)
-    half = 4
-    padded = np.pad(dt, half, mode="edge")
-    local = np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
-    ratio = dt / np.maximum(local, 1e-9)
-    return int(np.sum(np.where(ratio > 1.5, np.rint(ratio) - 1, 0)))
+    angle = float(frame.rotation or 0.0)
+    return int(round(-angle / 90.0)) % 4 * 90
 
 
-# --- resizing -----------------------------------------------------------------------------------------------
+def sample_aspect_ratio(source: Source, frame: av.VideoFrame | None = None) -> Fraction:
+    for sar in (source.stream.sample_aspect_ratio, source.stream.codec_context.sample_aspect_ratio):
+        if sar and sar > 0:
+            return Fraction(sar)
+    return Fraction(1)
 
 
-@dataclass(frozen=True)
-class ResizePlan:
-    """Area-average a (src_h, src_w) frame down to (height, width) cheaply.
+def display_size(width: int, height: int, sar: Fraction, rotation_deg: int) -> tuple[int, int]:
+    """(width, height) on screen: the width stretched by the sample aspect ratio, then rotated."""
+    display_w = max(1, round(width * sar))
+    return (height, display_w) if rotation_deg in (90, 270) else (display_w, height)
 
-    OpenCV's INTER_AREA takes ~3.5 ms for 720p -> 96x54 on its general path, almost as long as decoding the
-    frame, but halving (2x2 averaging) has a vectorised fast path. So: halve while the result stays >= 1.5x
-    the target, then one small general area resize. When the frame is >= 8x taller than the target, the first
-    step reads every other row instead of averaging pairs (each output pixel still averages dozens of source
-    pixels; a line 2 px thick is never missed). 720p -> 96x54 then costs ~0.6 ms and differs from one-step
-    INTER_AREA by about one grey level on average. Sizes are centre-cropped by < 2**halvings pixels so every
-    halving is exact (the fast path needs even sizes).
+
+def to_rgb(frame: av.VideoFrame) -> np.ndarray:
+    """(H, W, 3) uint8 RGB at the stored size, any pixel format (10-bit, 4:2:2, ...) through swscale."""
+    return frame.to_ndarray(format="rgb24")
+
+
+def to_display(frame: av.VideoFrame, sar: Fraction) -> np.ndarray:
+    """(H, W, 3) RGB as shown on screen: rotated upright and stretched to square pixels."""
+    rgb = to_rgb(frame)
+    if sar != 1:
+        h, w = rgb.shape[:2]
+        rgb = cv2.resize(rgb, (max(1, round(w * sar)), h), interpolation=cv2.INTER_AREA)
+    rotation = rotation_of(frame)
+    if rotation:
+        rgb = cv2.rotate(rgb, ROTATE_CODES[rotation])
+    return rgb
+
+
+# --- start timecode -----------------------------------------------------------------------------------------
+
+_TIMECODE_CHARS = set("0123456789:;.")
+
+
+def _clean_timecode(value: object) -> str | None:
+    text = str(value or "").strip()
+    if len(text) == 11 and set(text) <= _TIMECODE_CHARS and text[2] == ":" and text[5] == ":":
+        return text[:8] + (";" if text[8] in ";." else ":") + text[9:]
+    return None
+
+
+def _gop_timecode(frame: av.VideoFrame, fps: float) -> str | None:
+    """MPEG-2 GOP header timecode (side data GOP_TIMECODE, a 25-bit SMPTE field in a 64-bit integer)."""
+    for data in frame.side_data:
+        if str(getattr(data, "type", "")).upper().endswith("GOP_TIMECODE"):
+            # 25 bits (av_timecode_make_mpeg_tc_string): drop | HH(5) | MM(6) | marker | SS(6) | FF(6)
+            raw = int.from_bytes(bytes(data)[:8], "little")
+            hours, minutes, drop = (raw >> 19) & 0x1F, (raw >> 13) & 0x3F, (raw >> 24) & 1
+            seconds, frames = (raw >> 6) & 0x3F, raw & 0x3F
+            if hours < 24 and minutes < 60 and seconds < 60 and frames < max(fps, 1) + 1:
+                sep = ";" if drop else ":"
+                return f"{hours:02d}:{minutes:02d}:{seconds:02d}{sep}{frames:02d}"
+    return None
+
+
+def start_timecode(source: Source, first_frame: av.VideoFrame | None) -> str | None:
+    """The embedded SMPTE start timecode "HH:MM:SS:FF" (";" before the frames when drop-frame), or None.
+
+    Sources: the container's or any stream's ``timecode`` tag (QuickTime/MP4 ``tmcd`` track, MXF, Matroska),
+    then the first frame's MPEG-2 GOP timecode (MPEG-TS/PS recordings).
     """
-
-    crop: tuple[int, int, int, int]  # y0, y1, x0, x1 of the source
-    row_step: int  # 1, or 2 to read every other source row
-    halvings: int  # 2x2 averaging steps
-    size: tuple[int, int]  # (w, h) of the final resize (swapped for 90/270 manual rotation)
-    rotate: int | None  # cv2.ROTATE_* code when the backend leaves rotation to us
-
-    @classmethod
-    def make(cls, src_h: int, src_w: int, height: int, width: int, rotation_deg: int = 0) -> ResizePlan:
-        quarter = rotation_deg in (90, 270)
-        out_h, out_w = (width, height) if quarter else (height, width)
-        row_step = 2 if src_h >= 8 * out_h else 1
-        rows = src_h // row_step
-        halvings = 0
-        while rows >> (halvings + 1) >= 1.5 * out_h and src_w >> (halvings + 1) >= 1.5 * out_w:
-            halvings += 1
-        unit = 1 << halvings
-        crop_h, crop_w = (rows - rows % unit) * row_step, src_w - src_w % unit
-        y0, x0 = (src_h - crop_h) // 2, (src_w - crop_w) // 2
-        crop = (y0, y0 + crop_h, x0, x0 + crop_w)
-        return cls(crop, row_step, halvings, (out_w, out_h), ROTATE_CODES.get(rotation_deg))
-
-    def apply(self, frame_bgr: np.ndarray, dst: np.ndarray) -> None:
-        """Write the resized RGB frame into ``dst`` (height, width, 3)."""
-        y0, y1, x0, x1 = self.crop
-        img = frame_bgr[y0 : y1 : self.row_step, x0:x1]  # a view: rows stay contiguous, so no copy
-        for _ in range(self.halvings):
-            img = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2), interpolation=cv2.INTER_AREA)
-        img = cv2.resize(img, self.size, interpolation=cv2.INTER_AREA)
-        if self.rotate is not None:
-            img = cv2.rotate(img, self.rotate)
-        cv2.cvtColor(img, cv2.COLOR_BGR2RGB, dst=dst)
-
-
-class FrameSink:
-    """Collects resized frames into one preallocated (N, H, W, 3) array, resizing on a helper thread."""
-
-    def __init__(self, capacity: int, height: int, width: int, rotation_deg: int, pool: ThreadPoolExecutor):
-        self.buf = np.empty((max(capacity, 16), height, width, 3), dtype=np.uint8)
-        self.times: list[float] = []
-        self.rotation_deg = rotation_deg
-        self.plan: ResizePlan | None = None
-        self.pool = pool
-        self.pending: deque[Future] = deque()
-
-    def add(self, frame_bgr: np.ndarray, t_s: float) -> None:
-        n = len(self.times)
-        if n == len(self.buf):
-            self._grow()
-        if self.plan is None:  # decided on the first frame: the real size can differ from the header's
-            h, w = frame_bgr.shape[:2]
-            self.plan = ResizePlan.make(h, w, self.buf.shape[1], self.buf.shape[2], self.rotation_deg)
-        self.pending.append(self.pool.submit(self.plan.apply, frame_bgr, self.buf[n]))
-        self.times.append(t_s)
-        if len(self.pending) > _MAX_IN_FLIGHT:
-            self.pending.popleft().result()
-
-    def _drain(self) -> None:
-        while self.pending:
-            self.pending.popleft().result()
-
-    def _grow(self) -> None:
-        self._drain()  # pending resizes write into the old buffer
-        bigger = np.empty((2 * len(self.buf), *self.buf.shape[1:]), dtype=np.uint8)
-        bigger[: len(self.buf)] = self.buf
-        self.buf = bigger
-
-    def finish(self) -> tuple[np.ndarray, np.ndarray]:
-        self._drain()
-        n = len(self.times)
-        # A view is fine when the estimate was close; copy when a lying header made us over-allocate a lot.
-        frames = self.buf[:n] if n >= len(self.buf) // 2 else self.buf[:n].copy()
-        return frames, np.asarray(self.times, dtype=np.float64)
+    for tags in (
+        source.stream.metadata,
+        source.container.metadata,
+        *(s.metadata for s in source.container.streams),
+    ):
+        found = _clean_timecode(tags.get("timecode"))
+        if found:
+            return found
+    if first_frame is not None:
+        return _gop_timecode(first_frame, source.nominal_fps)
+    return None
 
 
 class Progress:
@@ -240,9 +386,6 @@ class Progress:
             self.callback(1.0)
 
 
-# --- extraction ---------------------------------------------------------------------------------------------
-
-
 class Sampler:
     """Keeps, for each target time t0 + k / fps, the first frame less than half a frame interval before it,
     i.e. the frame nearest the target. The interval is the one just observed, so it follows variable rates."""
@@ -257,7 +400,7 @@ class Sampler:
     def keep(self, t_s: float) -> bool:
         if self.period is None:
             return True
-        if self.prev_s is not None:
+        if self.prev_s is not None and t_s > self.prev_s:
             self.interval = t_s - self.prev_s
         self.prev_s = t_s
         tol = 0.5 * self.interval
@@ -268,10 +411,10 @@ class Sampler:
         return True
 
 
-def estimate_capacity(stream: StreamInfo, fps: float | None, start_s: float, end_s: float | None) -> int:
+def estimate_capacity(source: Source, fps: float | None, start_s: float, end_s: float | None) -> int:
     """Frames to preallocate for: exact when the header is honest, doubled by FrameSink when it is not."""
-    span_s = (end_s if end_s is not None else stream.duration_s) - start_s
+    span_s = (end_s if end_s is not None else source.header_duration_s) - start_s
     if span_s <= 0:
         return 256  # unknown length: start small, the sink doubles as needed
-    rate = stream.fps if fps is None else min(fps, stream.fps)
-    return int(math.ceil(span_s * rate)) + 2
+    rate = source.nominal_fps if fps is None else min(fps, source.nominal_fps)
+    return int(math.ceil(min(span_s, 4 * 3600) * rate)) + 2

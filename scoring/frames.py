@@ -1,10 +1,14 @@
-"""Decoding and uniform-in-time sampling of videos with OpenCV; frames come out RGB uint8.
+"""Decoding, frame-accurate reads and uniform-in-time sampling of videos through PyAV (FFmpeg); frames come
+out RGB uint8.
 
-Real files lie: frame counts in headers are wrong, frame rates vary, a damaged packet is skipped silently by
-the decoder. So sampling follows the presentation timestamps the decoder reports (``CAP_PROP_POS_MSEC``),
-counts frames by decoding them, and infers skipped (corrupt) frames from isolated gaps in those timestamps.
+Real files lie: frame counts and durations in headers are wrong, frame rates vary, TS recordings joined with
+``cat`` restart their timestamps, broadcasts are interlaced, copy-cut MP4s hide pre-roll behind an edit list.
+So every time here is a presentation time (PTS) in seconds from the first displayed frame, on a timeline
+that bridges timestamp discontinuities; frames are counted by decoding them; interlaced streams are
+deinterlaced (bwdif); single reads seek to the key frame at or before t and decode forward to the last frame
+whose PTS <= t.
 
-The machinery (and why it is fast) lives in ``scoring.decoding``; this module is the public API.
+The machinery lives in ``scoring.decoding``; this module is the public API.
 """
 
 from __future__ import annotations
@@ -13,32 +17,34 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from scoring.decoding import (
-    ROTATE_CODES,
-    SEEK_MIN_S,
-    Clock,
-    FrameSink,
+    DEFAULT_LIMITS,
+    DecodeLimits,
+    NoVideoStreamError,
     Progress,
     Sampler,
-    StreamInfo,
+    UnsupportedCodecError,
     VideoDecodeError,
-    count_skipped_frames,
+    VideoLimitError,
     estimate_capacity,
-    grab_frame,
     open_video,
-    seek,
 )
+from scoring.probing import VideoInfo, probe_video
+from scoring.reading import TimedFrame, frames_at, read_frame_at, thumbnail_strip, timed_frames
+from scoring.resizing import FrameSink
 from scoring.shotcuts import detect_shot_cuts, shot_cut_scores
 
 __all__ = [
+    "DecodeLimits",
     "FrameSet",
+    "NoVideoStreamError",
+    "frames_at",
+    "timed_frames",
     "SamplingSpec",
     "VideoDecodeError",
     "VideoInfo",
@@ -50,6 +56,8 @@ __all__ = [
     "save_frameset",
     "shot_cut_scores",
     "thumbnail_strip",
+    "UnsupportedCodecError",
+    "VideoLimitError",
 ]
 
 _FRAMESET_FORMAT = "offside-frameset/1"
@@ -77,24 +85,6 @@ class SamplingSpec:
 
 
 @dataclass
-class VideoInfo:
-    duration_s: float
-    fps: float  # average over the decoded frames when counted, else the container's nominal rate
-    frame_count: int  # frames that actually decode when counted, else the container's claim
-    width: int  # as displayed, i.e. after rotation metadata is applied
-    height: int
-    codec: str  # FourCC, e.g. "avc1", "mp4v", "MJPG"
-    rotation_deg: int  # rotation metadata of the stream (0, 90, 180, 270)
-    pix_fmt: str = ""
-    sar: str = "1:1"
-    interlaced: bool = False
-    variable_frame_rate: bool = False
-    has_audio: bool = False
-    discontinuities: int = 0
-    start_timecode: str | None = None
-
-
-@dataclass
 class FrameSet:
     frames: np.ndarray  # (N, H, W, 3) uint8 RGB
     timestamps_s: np.ndarray  # (N,) float64, increasing, presentation time of each frame
@@ -105,22 +95,20 @@ class FrameSet:
         return len(self.frames)
 
 
-def _open_at(path: str, start_s: float) -> Iterator[tuple[cv2.VideoCapture, StreamInfo, Clock]]:
-    """Yield a capture positioned at or before ``start_s``; reopen from the beginning if a seek overshot."""
-    for attempt_seek in (True, False):
-        with open_video(path) as cap:
-            stream = StreamInfo.of(cap)
-            sought = attempt_seek and seek(cap, start_s)
-            clock = Clock(stream.frame_interval_s, first_s=start_s if sought else 0.0)
-            if not sought:
-                yield cap, stream, clock
-                return
-            pos_ms = cap.get(cv2.CAP_PROP_POS_MSEC)
-            # After a seek the position is that of the frame to come; if it is already past start, frames
-            # we need were skipped: decode from the beginning instead.
-            if pos_ms / 1000.0 <= start_s + stream.frame_interval_s:
-                yield cap, stream, clock
-                return
+def count_skipped_frames(timestamps_s: np.ndarray) -> int:
+    """Frames missing from isolated gaps: an interval k times its local median hides k - 1 frames.
+
+    The decoder drops a damaged frame without telling us; its trace is a doubled interval. A local (not
+    global) median keeps genuine frame-rate changes of variable-frame-rate video from counting.
+    """
+    if len(timestamps_s) < 4:
+        return 0
+    dt = np.diff(timestamps_s)  # (N - 1,)
+    half = 4
+    padded = np.pad(dt, half, mode="edge")
+    local = np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
+    ratio = dt / np.maximum(local, 1e-9)
+    return int(np.sum(np.where(ratio > 1.5, np.rint(ratio) - 1, 0)))
 
 
 def extract_frames(
@@ -129,175 +117,79 @@ def extract_frames(
     start_s: float | None = None,
     end_s: float | None = None,
     on_progress: Callable[[float], None] | None = None,
+    limits: DecodeLimits = DEFAULT_LIMITS,
 ) -> FrameSet:
     """Sample ``path`` uniformly in time at ``spec.fps`` (every frame when None) within [start_s, end_s).
 
-    Frames are resized to (spec.height, spec.width) with area averaging (a portrait video is squeezed to the
-    same landscape size, so training and scoring see the same transform). Timestamps are the real presentation
-    times of the frames kept. ``on_progress`` gets fractions in [0, 1]; an exception raised from it (e.g. a
-    cancellation) propagates after the file is closed. Raises VideoDecodeError when no frame decodes.
+    Frames are deinterlaced when the stream is interlaced, turned upright, and resized to (spec.height,
+    spec.width) with area averaging (a portrait video is squeezed to the same landscape size, so training and
+    scoring see the same transform). Timestamps are presentation times on the continuous timeline (seconds
+    from the first displayed frame). ``on_progress`` gets fractions in [0, 1]; an exception raised from it
+    (e.g. a cancellation) propagates after the file is closed. Raises VideoDecodeError when no frame decodes.
     """
     name = os.fspath(path)
     begin_s = max(start_s or 0.0, 0.0)
     if end_s is not None and end_s <= begin_s:
         raise ValueError(f"end_s ({end_s}) must be after start_s ({begin_s})")
-    gen = _open_at(name, begin_s)
-    cap, stream, clock = next(gen)
-    try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="offside-resize") as pool:
-            sink = FrameSink(
-                estimate_capacity(stream, spec.fps, begin_s, end_s),
-                spec.height,
-                spec.width,
-                stream.rotation_deg if stream.rotate_manually else 0,
-                pool,
-            )
-            progress = Progress(on_progress, begin_s, end_s if end_s is not None else stream.duration_s)
-            seen, failed = _decode_loop(cap, stream, clock, sink, progress, spec.fps, begin_s, end_s)
-            frames, times = sink.finish()
-    finally:
-        gen.close()
+    with open_video(name, limits) as source:
+        capacity = estimate_capacity(source, spec.fps, begin_s, end_s)
+        interval_s, header_end_s = source.frame_interval_s, source.header_duration_s
+    sink = FrameSink(capacity, spec.height, spec.width)
+    progress = Progress(on_progress, begin_s, end_s if end_s is not None else header_end_s)
+    failed = [0]
+    frames_in = timed_frames(name, begin_s, limits, on_error=lambda: _bump(failed))
+    sampler = Sampler(spec.fps, begin_s, interval_s)
+    seen = _sample_into(sink, progress, frames_in, sampler, begin_s, end_s, interval_s, failed)
+    frames, times = sink.finish()
     if len(times) == 0:
         raise VideoDecodeError(f"{name}: no frame could be decoded{_range_text(begin_s, end_s)}")
     progress.done()
-    # A frame the decoder skipped shows as a failed grab, a gap in the timestamps, or both: count it once.
-    corrupt = max(failed, count_skipped_frames(np.asarray(seen)))
+    # A frame the decoder skipped shows as a failed packet, a gap in the timestamps, or both: count it once.
+    corrupt = max(failed[0], count_skipped_frames(np.asarray(seen)))
     return FrameSet(frames=frames, timestamps_s=times, corrupt_frames=corrupt, source=name)
+
+
+def _bump(counter: list[int]) -> None:
+    counter[0] += 1
+
+
+def _sample_into(
+    sink: FrameSink,
+    progress: Progress,
+    frames: Iterator[TimedFrame],
+    sampler: Sampler,
+    begin_s: float,
+    end_s: float | None,
+    interval_s: float,
+    failed: list[int],
+) -> list[float]:
+    """The hot loop: every frame is decoded, only kept ones are converted and resized. Returns the times of
+    all frames seen in the range (for counting skipped frames)."""
+    tol = 0.5 * interval_s
+    seen: list[float] = []
+    try:
+        for timed in frames:
+            t = timed.t_s
+            if end_s is not None and t >= end_s - 1e-9:
+                break
+            if t < begin_s - tol:
+                continue  # the key frame before the range, decoded only to reach it
+            seen.append(t)
+            if not sampler.keep(t):
+                continue
+            if timed.frame.is_corrupt:
+                failed[0] += 1
+            sink.add(timed.frame, t)
+            progress.update(t)
+    finally:
+        frames.close()
+    return seen
 
 
 def _range_text(begin_s: float, end_s: float | None) -> str:
     if end_s is not None:
         return f" between {begin_s:g} s and {end_s:g} s"
     return f" after {begin_s:g} s" if begin_s else ""
-
-
-def _decode_loop(
-    cap: cv2.VideoCapture,
-    stream: StreamInfo,
-    clock: Clock,
-    sink: FrameSink,
-    progress: Progress,
-    fps: float | None,
-    begin_s: float,
-    end_s: float | None,
-) -> tuple[list[float], int]:
-    """The hot loop: grab every frame, retrieve only kept ones. Returns (all timestamps seen, failures)."""
-    tol = 0.5 * stream.frame_interval_s
-    sampler = Sampler(fps, begin_s, stream.frame_interval_s)
-    seen: list[float] = []
-    failed = 0
-    while True:
-        ok, retries = grab_frame(cap)
-        if not ok:
-            break
-        failed += retries
-        t = clock.stamp(cap.get(cv2.CAP_PROP_POS_MSEC))
-        if end_s is not None and t >= end_s - 1e-9:
-            break
-        if t < begin_s - tol:
-            continue  # before the range (no seek, or the seek landed early)
-        seen.append(t)
-        if not sampler.keep(t):
-            continue
-        ok, frame = cap.retrieve()
-        if not ok or frame is None:
-            failed += 1
-            continue
-        sink.add(frame, t)
-        progress.update(t)
-    return seen, failed
-
-
-# --- single frames ------------------------------------------------------------------------------------------
-
-
-def _frames_at(path: str, times_s: list[float]) -> Iterator[np.ndarray]:
-    """Full-size RGB frames at (or just after) each time, in increasing order; the last frame past the end."""
-    with open_video(path) as cap:
-        stream = StreamInfo.of(cap)
-        tol = 0.5 * stream.frame_interval_s
-        if stream.frame_count:  # seeking past the end lands nowhere: clamp to the last frame's time
-            times_s = [min(t, stream.duration_s - stream.frame_interval_s) for t in times_s]
-        clock = Clock(stream.frame_interval_s)
-        for t_s in sorted(max(t, 0.0) for t in times_s):
-            if (clock.last is None or t_s - clock.last > SEEK_MIN_S) and seek(cap, t_s):
-                clock = Clock(stream.frame_interval_s, first_s=t_s)
-            while clock.last is None or clock.last < t_s - tol:
-                if not cap.grab():
-                    break
-                clock.stamp(cap.get(cv2.CAP_PROP_POS_MSEC))
-            ok, frame = cap.retrieve()
-            if not ok or frame is None:
-                raise VideoDecodeError(f"{path}: no frame could be decoded at {t_s:.3f} s")
-            if stream.rotate_manually:
-                frame = cv2.rotate(frame, ROTATE_CODES[stream.rotation_deg])
-            yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-
-
-def _fit_width(frame: np.ndarray, max_width: int | None) -> np.ndarray:
-    h, w = frame.shape[:2]
-    if max_width is None or w <= max_width:
-        return frame
-    return cv2.resize(frame, (max_width, max(1, round(h * max_width / w))), interpolation=cv2.INTER_AREA)
-
-
-def read_frame_at(path: str | os.PathLike, t_s: float, max_width: int | None = None) -> np.ndarray:
-    """The RGB frame shown at ``t_s`` (H, W, 3) uint8, full resolution or at most ``max_width`` wide."""
-    return _fit_width(next(_frames_at(os.fspath(path), [t_s])), max_width)
-
-
-def thumbnail_strip(path: str | os.PathLike, count: int, height: int) -> np.ndarray:
-    """``count`` frames evenly spread over the video, ``height`` tall, side by side: (height, W, 3) RGB."""
-    if count < 1 or height < 1:
-        raise ValueError("count and height must be positive")
-    name = os.fspath(path)
-    with open_video(name) as cap:
-        duration_s = StreamInfo.of(cap).duration_s
-    if duration_s <= 0:  # the header does not say: count
-        duration_s = probe_video(name).duration_s
-    times = [(i + 0.5) * duration_s / count for i in range(count)]
-    tiles = []
-    for frame in _frames_at(name, times):
-        h, w = frame.shape[:2]
-        tiles.append(cv2.resize(frame, (max(1, round(w * height / h)), height), interpolation=cv2.INTER_AREA))
-    return np.hstack(tiles)
-
-
-# --- probing ------------------------------------------------------------------------------------------------
-
-
-def _fourcc(value: float) -> str:
-    code = int(value)
-    chars = "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4))
-    return chars if chars.isprintable() and chars.strip() else "unknown"
-
-
-def probe_video(path: str | os.PathLike, count_frames: bool = True) -> VideoInfo:
-    """Stream facts. With ``count_frames`` (or when the header has no count) every frame is decoded and
-    counted, so frame_count, fps and duration_s describe what really decodes. Raises VideoDecodeError if
-    nothing does."""
-    name = os.fspath(path)
-    with open_video(name) as cap:
-        stream = StreamInfo.of(cap)
-        codec = _fourcc(cap.get(cv2.CAP_PROP_FOURCC))
-        ok, first = cap.read()
-        if not ok or first is None:
-            raise VideoDecodeError(f"{name}: no frame could be decoded")
-        height, width = first.shape[:2]
-        if stream.rotate_manually and stream.rotation_deg in (90, 270):
-            height, width = width, height
-        count, fps, duration_s = stream.frame_count, stream.fps, stream.duration_s
-        if count_frames or count == 0:
-            clock = Clock(stream.frame_interval_s)
-            first_s = clock.stamp(cap.get(cv2.CAP_PROP_POS_MSEC))
-            count, last_s, interval_s = 1, first_s, stream.frame_interval_s
-            while grab_frame(cap)[0]:
-                count += 1
-                t_s = clock.stamp(cap.get(cv2.CAP_PROP_POS_MSEC))
-                last_s, interval_s = t_s, t_s - last_s
-            fps = (count - 1) / (last_s - first_s) if count > 1 and last_s > first_s else stream.fps
-            duration_s = last_s - first_s + interval_s  # the last frame is shown for about one interval
-    return VideoInfo(duration_s, fps, count, width, height, codec, stream.rotation_deg)
 
 
 # --- frame-set files ----------------------------------------------------------------------------------------

@@ -162,11 +162,9 @@ class TrainedModelAdmin(admin.ModelAdmin):
         self.delete_queryset(request, queryset)
         messages.success(request, f"{count} version(s) and their files deleted.")
 
-    def delete_model(self, request, obj):
-        obj.delete_files()
-        obj.delete()
-
     def delete_queryset(self, request, queryset):
+        # One by one, so each version's post_delete takes its files (a bulk delete would too; this keeps
+        # the admin's per-object hooks).
         for model in queryset:
             self.delete_model(request, model)
 

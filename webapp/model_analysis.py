@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from scoring.files import write_atomic
+from webapp.media_layout import REPORTS, media_path
 from webapp.models import Category, FrameSet, ReferenceClip, TrainedModel, Video
-from webapp.models.videos import media_path
 
 FRAMES_PER_CLIP = 150  # sampled evenly from each clip: enough for a box plot, quick on a CPU
 ANALYSIS_VERSION = 1
@@ -157,7 +157,7 @@ def acceptance_rates(models: list[TrainedModel], categories: list[Category]) -> 
 
 
 def overview(models: list[TrainedModel], categories: list[Category]) -> np.ndarray:
-    cache = media_path(f"reports/overview/{overview_key(models, categories)}.json")
+    cache = media_path(f"{REPORTS}/overview/{overview_key(models, categories)}.json")
     if cache.is_file():
         return np.asarray(json.loads(cache.read_text()), dtype=np.float64)
     rates = acceptance_rates(models, categories)

@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 from scoring.checkpoint import META_FILE, WEIGHTS_FILE
+from scoring.files import replacing_directory
 from webapp.models import TrainedModel
 from webapp.models.training import thin_calibration
 
@@ -185,12 +186,11 @@ def import_zip(upload, category) -> TrainedModel:
         facts = row_facts(manifest, trained)
         model = TrainedModel.create_next_version(category, facts["config"])
         try:
-            model.directory.mkdir(parents=True, exist_ok=True)
-            for name in (WEIGHTS_FILE, META_FILE):
-                shutil.copyfile(Path(tmp) / name, model.directory / name)
+            with replacing_directory(model.directory) as folder:
+                for name in (WEIGHTS_FILE, META_FILE):
+                    shutil.copyfile(Path(tmp) / name, folder / name)
             model.mark_ready(facts)
         except BaseException:
-            model.delete_files()
-            model.delete()
+            model.delete()  # its files go with it (post_delete)
             raise
     return model

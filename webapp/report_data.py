@@ -17,8 +17,8 @@ import numpy as np
 from scoring.files import write_atomic
 from scoring.segments import TemporalParams, decide_segments
 from webapp import charts
+from webapp.media_layout import media_path
 from webapp.models import FrameSet, ScoringRun
-from webapp.models.videos import media_path
 
 PAGE_MAX_POINTS = 2000  # per timeline trace in the first view; the page re-decimates the full data on zoom
 PARAM_NAMES = ("window_s", "low", "high", "min_segment_s", "snap_to_cuts_s")

@@ -30,8 +30,10 @@ def heatmap_path(run, index: int, model_index: int, kind: str) -> Path:
 def display_frame(video, t_s: float) -> np.ndarray:
     """The frame shown at ``t_s``, at most DISPLAY_WIDTH wide, RGB (H, W, 3)."""
     from scoring.frames import read_frame_at
+    from webapp.models.videos import decode_limits
 
-    return read_frame_at(video.original_path, t_s, max_width=DISPLAY_WIDTH)
+    limits = decode_limits()
+    return read_frame_at(video.original_path, t_s, max_width=DISPLAY_WIDTH, past_end="last", limits=limits)
 
 
 def model_input(frameset_frames: np.ndarray | None, index: int, full: np.ndarray, config) -> np.ndarray:

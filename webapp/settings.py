@@ -35,12 +35,29 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_header(name: str) -> tuple[str, str] | None:
+    """A "HEADER,value" pair such as ``HTTP_X_FORWARDED_PROTO,https``; None when unset."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    header, _, expected = value.partition(",")
+    if not header.strip() or not expected.strip():
+        raise ValueError(f"{name} must look like 'HTTP_X_FORWARDED_PROTO,https', got {value!r}")
+    return header.strip(), expected.strip()
+
+
 def development_secret_key(state_dir: Path) -> str:
-    """A per-checkout random key, so a development install never runs on a key published in git."""
+    """A per-checkout random key, so a development install never runs on a key published in git. The file is
+    readable by its owner only (0600), from the moment it exists; an older, wider one is narrowed."""
     key_file = state_dir / "secret_key"
-    if not key_file.exists():
-        state_dir.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
+    state_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        handle = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        os.chmod(key_file, 0o600)
+    else:
+        with os.fdopen(handle, "w") as out:
+            out.write(secrets.token_urlsafe(50))
     return key_file.read_text().strip()
 
 
@@ -157,6 +174,12 @@ OFFSIDE_TRAIN_FPS = float(env_str("OFFSIDE_TRAIN_FPS", "5"))
 # Unfinished uploads idle for this many days are deleted with their partial files (hourly beat task).
 UPLOAD_EXPIRE_DAYS = env_int("UPLOAD_EXPIRE_DAYS", 7)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 16 * 1024**2)
+# The largest chunk one PATCH may carry: larger ones are refused with 413 before their body is read, since the
+# ASGI server holds a request's body in memory while Django reads it (the page sends UPLOAD_CHUNK_BYTES).
+UPLOAD_MAX_CHUNK_BYTES = env_int("UPLOAD_MAX_CHUNK_BYTES", 32 * 1024**2)
+# Decoding limits, checked from a file's headers before anything is decoded (scoring.decoding.DecodeLimits).
+OFFSIDE_MAX_FRAME_PIXELS = env_int("OFFSIDE_MAX_FRAME_PIXELS", 7680 * 4320)
+OFFSIDE_MAX_DURATION_S = env_int("OFFSIDE_MAX_DURATION_S", 12 * 3600)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -219,10 +242,17 @@ OFFSIDE_DEVICE = env_str("OFFSIDE_DEVICE", "")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "SAMEORIGIN"
+# No page of ours is meant to be framed, not even by ourselves.
+X_FRAME_OPTIONS = env_str("X_FRAME_OPTIONS", "DENY")
 if not DEBUG and env_bool("HTTPS", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+# Behind a TLS-terminating proxy: the header (and value) by which it marks requests that came in over HTTPS.
+SECURE_PROXY_SSL_HEADER = env_header("SECURE_PROXY_SSL_HEADER")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 LOGGING = {
     "version": 1,

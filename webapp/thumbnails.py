@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 from webapp.models import Video
+from webapp.models.videos import decode_limits
 
 logger = logging.getLogger(__name__)
 
@@ -43,17 +44,19 @@ def frame_thumbnail(video: Video, t_ms: int, sample_fps: float | None = None) ->
 
 
 def cache_single(video: Video, t_ms: int) -> None:
+    from scoring.files import write_jpeg
     from scoring.frames import read_frame_at
-    from workers.probing import write_jpeg
 
-    frame = read_frame_at(video.original_path, t_ms / 1000.0, max_width=THUMB_WIDTH)  # (H, W, 3) RGB
+    frame = read_frame_at(  # (H, W, 3) RGB
+        video.original_path, t_ms / 1000.0, max_width=THUMB_WIDTH, past_end="last", limits=decode_limits()
+    )
     write_jpeg(frame, thumbnail_path(video, t_ms))
 
 
 def cache_batch(video: Video, t_ms: int, sample_fps: float) -> None:
     """Decode the next BATCH sample times from t_ms in one pass and cache each under its own time."""
+    from scoring.files import write_jpeg
     from scoring.frames import SamplingSpec, extract_frames
-    from workers.probing import write_jpeg
 
     duration_ms = round((video.duration_s or 0) * 1000)
     targets = [t_ms + round(k * 1000 / sample_fps) for k in range(BATCH)]
@@ -61,7 +64,9 @@ def cache_batch(video: Video, t_ms: int, sample_fps: float) -> None:
     height = max(1, round(THUMB_WIDTH * (video.height or 9) / (video.width or 16)))
     spec = SamplingSpec(fps=sample_fps, height=height, width=THUMB_WIDTH)
     end_s = (targets[-1] + 500 / sample_fps) / 1000
-    frameset = extract_frames(video.original_path, spec, start_s=t_ms / 1000, end_s=end_s)
+    frameset = extract_frames(
+        video.original_path, spec, start_s=t_ms / 1000, end_s=end_s, limits=decode_limits()
+    )
     times_ms = [round(t * 1000) for t in frameset.timestamps_s]
     for target in targets:
         # The sampler keeps the first frame at or after each target time: take the nearest one kept.

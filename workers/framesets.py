@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from webapp.models import FrameSet, Video
+from webapp.models.videos import decode_limits
 from workers.jobs import InputError, job_video
 
 
@@ -31,7 +32,7 @@ def ensure_frameset(video: Video, spec, on_progress: Callable[[float], None] | N
             f"The video “{video.title}” is {video.status}, not ready: wait until it is processed."
         )
     try:
-        frames = extract_frames(video.original_path, spec, on_progress=on_progress)
+        frames = extract_frames(video.original_path, spec, on_progress=on_progress, limits=decode_limits())
     except VideoDecodeError as exc:
         raise InputError(f"The video “{video.title}” could not be decoded: {exc}") from exc
     return FrameSet.record(video, spec, frames)

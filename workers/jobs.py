@@ -9,8 +9,11 @@ import threading
 import time
 from collections.abc import Callable
 
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+from celery.signals import task_failure
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.utils import timezone
 
 from webapp.events import publish_job_event
 from webapp.models import Job, JobCancelled, Video
@@ -29,15 +32,6 @@ def job_video(job: Job, missing_message: str) -> Video:
     if video is None:
         raise InputError(missing_message)
     return video
-
-
-def failure_reason(exc: BaseException, activity: str) -> str:
-    """What a row (model version, scoring run) records when its job ended early; ``activity``: "Training"."""
-    if isinstance(exc, JobCancelled):
-        return f"{activity} was cancelled."
-    if isinstance(exc, InputError):
-        return str(exc)
-    return f"{activity} failed ({type(exc).__name__}: {exc})."
 
 
 class ProgressReporter:
@@ -109,24 +103,33 @@ def run_job(job_id: int, work: Callable[[Job, ProgressReporter], dict | None]) -
         job.mark_cancelled()
     except InputError as exc:
         job.fail(str(exc))
+    except SoftTimeLimitExceeded:
+        job.fail_time_limit()
     except Exception as exc:  # noqa: BLE001 - whatever the task raised, the job must end failed
         logger.exception("job %s failed", job_id)
-        job.fail(f"{type(exc).__name__}: {exc}")
+        job.fail(f"{type(exc).__name__}: {exc}", row_reason=unexpected_failure(job, exc))
     else:
         job.succeed(result or {})
     finally:
         close_old_connections()
 
 
-def sweep_stale_jobs() -> list[int]:
-    """Fail or retry jobs whose worker stopped heartbeating (killed, out of memory, lost its host)."""
-    from workers.dispatch import dispatch_job
+def unexpected_failure(job: Job, exc: BaseException) -> str:
+    """What the job's row shows after an error nobody foresaw: "Training failed (KeyError: 'x')."."""
+    activity = job.spec.row.activity if job.spec.row is not None else "The job"
+    return f"{activity} failed unexpectedly ({type(exc).__name__}: {exc})."
 
+
+def sweep_stale_jobs() -> list[int]:
+    """Fail or retry jobs whose worker stopped heartbeating (killed, out of memory, lost its host); a job
+    that ran past its kind's hard time limit is failed for that, never retried."""
     swept = []
     for job in Job.objects.stale():
-        if job.attempts < job.max_attempts and job.requeue_after_worker_loss():
+        started_s = (timezone.now() - job.started_at).total_seconds() if job.started_at else 0.0
+        if job.spec.hard_s and started_s > job.spec.hard_s:
+            job.fail_time_limit()
+        elif job.attempts < job.max_attempts and job.requeue_after_worker_loss():
             job.publish()
-            dispatch_job(job.pk)
         else:
             job.fail(
                 "The worker running this job stopped responding (killed or out of memory) "
@@ -134,3 +137,14 @@ def sweep_stale_jobs() -> list[int]:
             )
         swept.append(job.pk)
     return swept
+
+
+@task_failure.connect
+def fail_job_past_hard_time_limit(sender=None, exception=None, args=None, **kwargs) -> None:
+    """The worker killed a task past its hard time limit (Python could not be interrupted, e.g. inside a
+    decoder): its job and row end failed now, rather than when the sweep notices the silent heartbeat."""
+    if not isinstance(exception, TimeLimitExceeded) or not args:
+        return
+    job = Job.objects.filter(pk=args[0]).first()
+    if job is not None:
+        job.fail_time_limit()

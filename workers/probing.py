@@ -1,13 +1,11 @@
 """Probing an uploaded video: stream facts, a poster and a thumbnail strip, or a clear failure reason."""
 
 import logging
-import uuid
 from pathlib import Path
 
-import cv2
-import numpy as np
-
+from scoring.files import write_jpeg
 from webapp.models import Video
+from webapp.models.videos import decode_limits
 from workers.jobs import InputError, job_video
 
 logger = logging.getLogger(__name__)
@@ -15,7 +13,6 @@ logger = logging.getLogger(__name__)
 POSTER_MAX_WIDTH = 480
 STRIP_COUNT = 10
 STRIP_HEIGHT = 72
-JPEG_QUALITY = 85
 
 # Leading bytes of containers we recognise: a file that starts like one but cannot be read is truncated or
 # damaged, anything else is not a video at all.
@@ -48,8 +45,17 @@ def recognised_container(path: Path) -> str | None:
     return None
 
 
-def unreadable_reason(path: Path, decoder_message: str) -> str:
-    """The reason shown to the user for a decoder failure: empty, not a video, truncated, undecodable."""
+def unreadable_reason(path: Path, error: Exception) -> str:
+    """The reason shown to the user for a decoder failure: empty, not a video, truncated, undecodable, audio
+    only, a codec this server cannot decode, or a limit (the last three say so themselves)."""
+    from scoring.frames import NoVideoStreamError, UnsupportedCodecError, VideoLimitError
+
+    decoder_message = str(error)
+    if isinstance(error, NoVideoStreamError):
+        return "Audio only: no video stream in this file (a cover picture is not a video)."
+    if isinstance(error, UnsupportedCodecError | VideoLimitError):
+        text = decoder_message.split(": ", 1)[-1]  # without the server's path
+        return text[0].upper() + text[1:] + "."
     if not path.exists():
         return "The uploaded file is missing from storage."
     if path.stat().st_size == 0:
@@ -57,7 +63,15 @@ def unreadable_reason(path: Path, decoder_message: str) -> str:
     container = recognised_container(path)
     if "no frame could be decoded" in decoder_message:
         kind = f"{container} file" if container else "file"
-        return f"No frame of this {kind} could be decoded: the codec is unsupported or the stream is damaged."
+        codec = (
+            decoder_message.rsplit("video codec ", 1)[-1].rstrip(")")
+            if "video codec " in decoder_message
+            else ""
+        )
+        what = f"the {codec} stream" if codec else "the stream"
+        return (
+            f"No frame of this {kind} could be decoded: {what} is damaged or its codec is not supported here."
+        )
     if container is None:
         return "Not a video: the file's content is not a video container this server can read."
     return (
@@ -66,62 +80,42 @@ def unreadable_reason(path: Path, decoder_message: str) -> str:
     )
 
 
-def write_jpeg(image_rgb: np.ndarray, path: Path) -> None:
-    ok, encoded = cv2.imencode(
-        ".jpg", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
-    )
-    if not ok:
-        raise OSError(f"could not encode {path.name}")
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")  # concurrent writers never collide
-    tmp.write_bytes(encoded.tobytes())
-    tmp.replace(path)
-
-
 def make_poster(video: Video, duration_s: float) -> str:
     from scoring.frames import read_frame_at
 
-    frame = read_frame_at(video.original_path, min(1.0, duration_s * 0.1), max_width=POSTER_MAX_WIDTH)
+    t_s = min(1.0, duration_s * 0.1)
+    frame = read_frame_at(
+        video.original_path, t_s, max_width=POSTER_MAX_WIDTH, past_end="last", limits=decode_limits()
+    )
     relative = f"{video.directory_relative}/poster.jpg"
     write_jpeg(frame, video.directory / "poster.jpg")
     return relative
 
 
-def make_strip(video: Video) -> str:
+def make_strip(video: Video, duration_s: float) -> str:
     from scoring.frames import thumbnail_strip
 
-    strip = thumbnail_strip(video.original_path, STRIP_COUNT, STRIP_HEIGHT)
+    limits = decode_limits()
+    strip = thumbnail_strip(video.original_path, STRIP_COUNT, STRIP_HEIGHT, duration_s, limits=limits)
     relative = f"{video.directory_relative}/strip.jpg"
     write_jpeg(strip, video.directory / "strip.jpg")
     return relative
 
 
 def probe_video_work(job, report) -> dict:
-    """The body of probe_video_task: probe, render poster and strip, mark the video ready or failed."""
+    """The body of probe_video_task: probe, render poster and strip, mark the video ready. An unusable file
+    raises ``InputError`` with the reason the video then shows (``run_job`` fails the video with its job)."""
     video = job_video(job, "The video was deleted before it could be processed.")
-    video.mark_processing()
     report(0.05, "Reading the video", force=True)
-    try:
-        info, poster, strip = probe_and_render(video, report)
-    except InputError as exc:
-        video.mark_failed(str(exc))
-        raise
-    except BaseException as exc:
-        video.mark_failed(failure_text(exc))
-        raise
+    info, poster, strip = probe_and_render(video, report)
     video.mark_ready(info, poster, strip)
     report(1.0, "Ready", force=True)
     return {
         "video_id": video.pk, "duration_s": info.duration_s, "fps": info.fps, "frame_count": info.frame_count,
         "width": info.width, "height": info.height, "codec": info.codec, "rotation_deg": info.rotation_deg,
+        "interlaced": info.interlaced, "discontinuities": info.discontinuities,
+        "start_timecode": info.start_timecode,
     }  # fmt: skip
-
-
-def failure_text(exc: BaseException) -> str:
-    from webapp.models import JobCancelled
-
-    if isinstance(exc, JobCancelled):
-        return "Processing was cancelled; retry it from the video's page."
-    return f"Processing failed unexpectedly ({type(exc).__name__}: {exc})."
 
 
 def probe_and_render(video: Video, report):
@@ -129,13 +123,13 @@ def probe_and_render(video: Video, report):
 
     path = video.original_path
     try:
-        info = probe_video(path)
+        info = probe_video(path, limits=decode_limits())
         if info.frame_count < 1 or info.duration_s <= 0:
             raise VideoDecodeError("no frame could be decoded")
         report(0.6, "Making the poster image")
         poster = make_poster(video, info.duration_s)
         report(0.75, "Making the thumbnail strip")
-        strip = make_strip(video)
+        strip = make_strip(video, info.duration_s)
     except VideoDecodeError as exc:
-        raise InputError(unreadable_reason(path, str(exc))) from exc
+        raise InputError(unreadable_reason(path, exc)) from exc
     return info, poster, strip

@@ -1,19 +1,20 @@
 """Bodies of the report's jobs: the occlusion map of one frame, and a video cut to its in (or out) segments.
 
-Rendering uses ffmpeg: one ``select``/``aselect`` filter keeps the frames (and audio samples) inside the kept
-segments and re-times them, so the result plays the kept segments back to back; ``-progress`` lines drive the
-progress bar.
+Rendering (``scoring.render``) decodes the source through the same layer as scoring, so the kept segments
+are cut on the timeline the segments were found on (joined TS, interlaced, rotated, odd-sized sources), and
+the ``ffmpeg`` command encodes them back to back.
 """
 
 import shutil
-import subprocess
-from pathlib import Path
 
+from scoring.files import replacing
+from scoring.frames import VideoDecodeError
+from scoring.render import render_ranges
+from webapp.media_layout import media_path, render_file
 from webapp.models import ScoringRun, TrainedModel
+from webapp.models.videos import decode_limits
 from webapp.report_data import RunData
 from workers.jobs import InputError
-
-FFMPEG_TIMEOUT_S = 6 * 3600
 
 
 def load_run_data(job) -> RunData:
@@ -77,37 +78,6 @@ def ffmpeg_executable() -> str:
         raise InputError("ffmpeg is not available on this worker.") from exc
 
 
-def has_audio(path: Path) -> bool:
-    # ffmpeg with no output file lists the streams on stderr (and exits non-zero, which is expected here).
-    probe = subprocess.run(
-        [ffmpeg_executable(), "-hide_banner", "-nostdin", "-i", str(path)], capture_output=True, text=True,
-        timeout=60,
-    )  # fmt: skip
-    return any("Stream #" in line and "Audio:" in line for line in probe.stderr.splitlines())
-
-
-def ffmpeg_command(source: Path, target: Path, ranges: list[tuple[float, float]], audio: bool) -> list[str]:
-    inside = "+".join(f"between(t,{a:.6f},{b - 1e-6:.6f})" for a, b in ranges)
-    command = [ffmpeg_executable(), "-hide_banner", "-nostdin", "-y", "-i", str(source),
-               "-vf", f"select='{inside}',setpts=N/FRAME_RATE/TB"]  # fmt: skip
-    if audio:
-        command += ["-af", f"aselect='{inside}',asetpts=N/SR/TB", "-c:a", "aac"]
-    else:
-        command += ["-an"]
-    return command + ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-                      "-progress", "pipe:1", "-nostats", str(target)]  # fmt: skip
-
-
-def run_ffmpeg(command: list[str], total_s: float, report) -> None:
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
-        for line in process.stdout:
-            if line.startswith("out_time_us=") and line.strip()[12:].isdigit():
-                report(min(int(line.strip()[12:]) / 1e6 / max(total_s, 1e-6), 0.99), "Rendering")
-        stderr = process.stderr.read()
-        if process.wait(timeout=FFMPEG_TIMEOUT_S) != 0:
-            raise RuntimeError(f"ffmpeg failed: {stderr[-1500:]}")
-
-
 def render_work(job, report) -> dict:
     """params: run_id, keep ("in" = cut the out segments, "out" = only them), temporal_params."""
     data = load_run_data(job)
@@ -115,12 +85,14 @@ def render_work(job, report) -> dict:
     if not ranges:
         raise InputError(f"No {job.params.get('keep', 'in')} segments to keep: nothing to render.")
     source = data.run.video.original_path
-    target = data.run.directory / "renders" / f"{job.pk}.mp4"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.stem}.tmp.mp4")
+    target = media_path(render_file(data.run.pk, job.pk))
     total_s = sum(b - a for a, b in ranges)
     report(0.0, "Rendering", force=True)
-    run_ffmpeg(ffmpeg_command(source, tmp, ranges, has_audio(source)), total_s, report)
-    tmp.replace(target)
+    try:
+        with replacing(target, suffix=".mp4") as tmp:
+            render_ranges(source, tmp, ranges, data.run.video.fps or 25.0, ffmpeg_executable(),
+                          lambda fraction: report(fraction, "Rendering"), decode_limits())  # fmt: skip
+    except VideoDecodeError as exc:
+        raise InputError(f"The video could not be decoded for rendering: {exc}") from exc
     url = f"/runs/{data.run.pk}/renders/{job.pk}.mp4"
     return {"url": url, "segments": len(ranges), "duration_s": total_s, "size_bytes": target.stat().st_size}

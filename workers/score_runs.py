@@ -7,7 +7,7 @@ from django.conf import settings
 
 from webapp.models import ScoringRun, TrainedModel
 from workers.framesets import ensure_frameset, sampling_spec
-from workers.jobs import InputError, failure_reason
+from workers.jobs import InputError
 
 EXTRACT_SHARE = 0.30
 SCORE_END = 0.95
@@ -80,12 +80,7 @@ def score_run(run: ScoringRun, report) -> None:
 def score_video_work(job, report) -> dict:
     """Body of score_video_task: params ``run_id`` (a queued ScoringRun row)."""
     run = load_run(job)
-    run.mark_running()
-    try:
-        score_run(run, report)
-    except BaseException as exc:
-        run.mark_failed(failure_reason(exc, "Scoring"))
-        raise
+    score_run(run, report)
     summary = run.summary
     return {
         "run_id": run.pk, "video_id": run.video_id, "frames": run.n_frames,

@@ -10,12 +10,6 @@ from django.db import connection
 
 from workers.jobs import ProgressReporter, run_job, sweep_stale_jobs
 from workers.probing import probe_video_work
-from workers.report_tasks import heatmap_task, render_task  # noqa: F401 - imported so the worker registers them
-from workers.training_tasks import (  # noqa: F401 - imported so the worker registers them
-    extract_frames_task,
-    score_video_task,
-    train_category_task,
-)
 
 
 @shared_task

@@ -4,14 +4,12 @@ Stages (and their share of the progress bar): "Extracting frames" (0-10 %), "Tra
 (10-95 %, epochs of the final model then of the leave-one-clip-out calibration models), "Saving".
 """
 
-import shutil
-
 from django.conf import settings
 
 from webapp.models import TrainedModel
 from webapp.models.training import thin_calibration
 from workers.framesets import ready_clip_frames, sampling_spec
-from workers.jobs import InputError, failure_reason
+from workers.jobs import InputError
 
 EXTRACT_SHARE = 0.10
 TRAIN_END = 0.95
@@ -123,15 +121,12 @@ def run_training(model: TrainedModel, positives, negatives, options, report):
 
 
 def write_checkpoint(model: TrainedModel, trained) -> None:
-    """Write into a temporary folder, then swap it in: a retried job overwrites its own version's folder."""
+    """Write into a new temporary folder, then swap it in: a retried job overwrites its version's folder."""
     from scoring.checkpoint import save_checkpoint
+    from scoring.files import replacing_directory
 
-    final = model.directory
-    tmp = final.with_name(f".{final.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    save_checkpoint(trained, tmp)
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
+    with replacing_directory(model.directory) as folder:
+        save_checkpoint(trained, folder)
 
 
 def store_result(model: TrainedModel, trained, epochs: list[dict], lineage: dict, options) -> None:
@@ -161,18 +156,13 @@ def train_category_work(job, report) -> dict:
     options = training_options(model.config)
     fps = model.config.get("sampling", {}).get("fps") or settings.OFFSIDE_TRAIN_FPS
     spec = sampling_spec(fps, options.model.height, options.model.width)
-    model.mark_training()
-    try:
-        report(0.0, "Extracting frames", force=True)
-        positives, negatives, lineage = gather_clips(model.category, spec, report)
-        trained, epochs = run_training(model, positives, negatives, options, report)
-        report(TRAIN_END, "Saving", force=True)
-        ensure_still_exists(model)
-        write_checkpoint(model, trained)
-        store_result(model, trained, epochs, lineage, options)
-    except BaseException as exc:
-        model.mark_failed(failure_reason(exc, "Training"))
-        raise
+    report(0.0, "Extracting frames", force=True)
+    positives, negatives, lineage = gather_clips(model.category, spec, report)
+    trained, epochs = run_training(model, positives, negatives, options, report)
+    report(TRAIN_END, "Saving", force=True)
+    ensure_still_exists(model)
+    write_checkpoint(model, trained)
+    store_result(model, trained, epochs, lineage, options)
     return {
         "model_id": model.pk, "category": model.category.name, "version": model.version,
         "threshold": model.threshold, "auroc": model.auroc, "frames": model.n_frames,

@@ -45,3 +45,15 @@ def wait_for_job(job_id: int, timeout_s: float = 90, statuses=("succeeded", "fai
             return job
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} still {Job.objects.get(pk=job_id).status} after {timeout_s} s")
+
+
+def wait_until(probe, what: str, timeout_s: float = 180, interval_s: float = 0.05):
+    """Poll ``probe`` (a read of database state) until it returns something truthy, and return that. The
+    time-out only ends a test that would otherwise hang; it is no expectation of how fast anything runs."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(interval_s)
+    raise AssertionError(f"still waiting for {what} after {timeout_s} s")

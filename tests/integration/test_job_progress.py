@@ -4,8 +4,8 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from tests.integration.helpers import job_socket, receive_until_finished, session_cookie_for, wait_for_job
+from webapp.job_queue import send_jobs
 from webapp.models import Job
-from workers.dispatch import dispatch_job
 
 pytestmark = [
     pytest.mark.integration,
@@ -26,7 +26,7 @@ async def test_progress_events_reach_the_owner_in_order_and_end_with_success(wor
     snapshot = await socket.receive_json_from(timeout=5)
     assert snapshot["status"] == "queued"
 
-    await sync_to_async(dispatch_job)(job.pk)
+    await sync_to_async(send_jobs)([job.pk])
     events = await receive_until_finished(socket)
     await socket.disconnect()
 
@@ -46,9 +46,9 @@ async def test_the_job_list_socket_streams_only_the_users_own_jobs(worker, owner
     foreign_job = await sync_to_async(create_job)(other_user, pause_s=0.05)
     socket = job_socket("/ws/jobs/", await sync_to_async(session_cookie_for)(owner))
     assert (await socket.connect())[0]
-    await sync_to_async(dispatch_job)(foreign_job.pk)
+    await sync_to_async(send_jobs)([foreign_job.pk])
     await sync_to_async(wait_for_job)(foreign_job.pk)
-    await sync_to_async(dispatch_job)(own_job.pk)
+    await sync_to_async(send_jobs)([own_job.pk])
     events = await receive_until_finished(socket)
     await socket.disconnect()
     assert {event["id"] for event in events} == {own_job.pk}

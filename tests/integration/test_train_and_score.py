@@ -3,16 +3,18 @@
 import os
 import signal
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.utils import timezone
 
 from tests.integration.helpers import job_socket, receive_until_finished, session_cookie_for, wait_for_job
 from tests.training_fixtures import FOREIGN_SCENE_PARAMS, TINY_CONFIG, category_with_clip, ready_video
+from webapp.job_queue import send_jobs
 from webapp.models import Job, ScoringRun, TrainedModel
-from workers.dispatch import dispatch_job
 from workers.jobs import sweep_stale_jobs
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -71,7 +73,7 @@ async def test_training_events_arrive_in_order_and_end_with_the_final_status(wor
     assert (await socket.connect())[0]
     assert (await socket.receive_json_from(timeout=5))["status"] == "queued"
 
-    await sync_to_async(dispatch_job)(model.job.pk)
+    await sync_to_async(send_jobs)([model.job.pk])
     events = await receive_until_finished(socket, timeout_s=120)
     await socket.disconnect()
 
@@ -106,7 +108,7 @@ def test_a_sigkilled_training_is_retried_and_reuses_its_version(worker, owner, p
         os.kill(pid, signal.SIGKILL)
     # The retried attempt trains a short run, so the test need not wait for 500 epochs.
     TrainedModel.objects.filter(pk=model.pk).update(config=with_epochs(2))
-    time.sleep(settings.JOB_STALE_AFTER_S + 1.5)
+    Job.objects.filter(pk=model.job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
 
     assert model.job.pk in sweep_stale_jobs()
     job = wait_for_job(model.job.pk, timeout_s=120)
@@ -120,7 +122,7 @@ def test_a_sigkilled_training_is_retried_and_reuses_its_version(worker, owner, p
 def test_training_a_deleted_category_fails_cleanly(worker, owner, pitch_category):
     model = TrainedModel.start_training(pitch_category, owner, TINY_CONFIG, enqueue=False)
     pitch_category.delete()
-    dispatch_job(model.job.pk)
+    send_jobs([model.job.pk])
     job = wait_for_job(model.job.pk)
     assert job.status == "failed" and "deleted" in job.error
     assert Job.objects.get(pk=job.pk).category_id is None

@@ -188,7 +188,9 @@ def test_read_frame_at_returns_the_frame_shown_then(field_studio_clip):
     field = read_frame_at(path, 0.5, max_width=48)
     assert studio.shape == (64, 96, 3) and field.shape == (32, 48, 3)
     assert field[..., 1].mean() > field[..., 2].mean() and studio[..., 2].mean() > studio[..., 1].mean()
-    assert read_frame_at(path, 99.0).shape == (64, 96, 3)  # past the end: the last frame
+    assert read_frame_at(path, 99.0, past_end="last").shape == (64, 96, 3)  # strips: the last frame
+    with pytest.raises(VideoDecodeError, match="past the end"):  # a specific time: a clear error
+        read_frame_at(path, 99.0)
 
 
 def test_thumbnail_strip_puts_frames_side_by_side(field_studio_clip):

@@ -81,11 +81,12 @@ def test_archive_deactivates_the_version(staff_client, category):
     assert model.status == "archived" and not model.is_active
 
 
-def test_delete_with_files_removes_the_folder(staff_client, category):
+def test_delete_with_files_removes_the_folder(staff_client, category, django_capture_on_commit_callbacks):
     model = ready_model(category)
     folder = model.directory
     assert (folder / "weights.safetensors").is_file()
-    run_action(staff_client, "delete_with_files", [model])
+    with django_capture_on_commit_callbacks(execute=True):  # files go once the deletion commits
+        run_action(staff_client, "delete_with_files", [model])
     assert not TrainedModel.objects.filter(pk=model.pk).exists()
     assert not folder.exists()
 

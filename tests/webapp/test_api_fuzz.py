@@ -1,12 +1,20 @@
 """Schema-driven fuzzing of the JSON API: schemathesis generates requests from /api/openapi.json and sends
-them in-process through the WSGI app with a token; no response may be a server error (5xx), and every error
-response has the stable ``{"error": {"code", "message"}}`` shape."""
+them in-process through the WSGI app with a token; no response may be a server error (5xx) or differ from what
+the schema documents (status code, content type, headers, body), and every error response has the stable
+``{"error": {"code", "message"}}`` shape."""
 
 import pytest
 import schemathesis
 from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.webapp.model_helpers import ready_model
 from webapp.models import ApiToken, Category, ReferenceClip, Video
@@ -14,6 +22,13 @@ from webapp.models import ApiToken, Category, ReferenceClip, Video
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EXAMPLES_PER_OPERATION = 15
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 
 @schemathesis.serializer("application/offset+octet-stream")
@@ -46,7 +61,7 @@ def check_operation(operation, headers: dict, seen: list) -> None:
     def run(case):
         response = case.call(headers=headers)
         seen.append(response.status_code)
-        assert response.status_code < 500, case.as_curl_command(headers)
+        case.validate_response(response, checks=CHECKS, headers=headers)
         content_type = (response.headers.get("Content-Type") or [""])[0]
         if response.status_code >= 400 and content_type.startswith("application/json"):
             error = response.json()["error"]

@@ -10,7 +10,6 @@ from scoring.segments import TemporalParams, decide_segments
 from tests.report_fixtures import built_once, ignore_progress
 from tests.webapp.test_exports import parse_edl
 from webapp.models import Job
-from workers.dispatch import TASK_BY_KIND
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +130,7 @@ def test_occlusion_map_is_a_heatmap_job_with_progress(owner_client, run):
     assert response.status_code == 202
     job = Job.objects.get(pk=response.json()["job_id"])
     assert (job.kind, job.queue, job.params["index"]) == ("heatmap", "gpu", 20)
-    assert TASK_BY_KIND["heatmap"] == "workers.report_tasks.heatmap_task"
+    assert job.spec.task == "workers.report_tasks.heatmap_task"
     again = owner_client.post(f"/runs/{run.pk}/frames/20/occlusion/").json()
     assert again["job_id"] == job.pk  # one job per frame, not one per click
     progress = []
@@ -159,7 +158,7 @@ def test_render_cuts_the_out_segments_as_a_cpu_job(owner_client, run):
     response = owner_client.post(f"/runs/{run.pk}/render/", {"keep": "in"})
     job = Job.objects.get(pk=response.json()["job_id"])
     assert (job.kind, job.queue) == ("render", "cpu")
-    assert TASK_BY_KIND["render"] == "workers.report_tasks.render_task"
+    assert job.spec.task == "workers.report_tasks.render_task"
     result = render_work(job, ignore_progress)
     kept_s = sum(s.duration_s for s in run.segments.filter(label="in"))
     assert result["duration_s"] == pytest.approx(kept_s)

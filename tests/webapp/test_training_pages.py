@@ -37,7 +37,7 @@ def test_the_category_page_offers_training_with_advanced_options_folded(owner_cl
 def test_starting_training_with_defaults_queues_a_gpu_job_and_opens_the_version_page(
     owner_client, category, monkeypatch
 ):
-    monkeypatch.setattr(Job, "enqueue", lambda self: None)
+    monkeypatch.setattr(Job, "enqueue", lambda self, after=(): None)
     response = owner_client.post(f"/categories/{category.pk}/train/", {})
     model = TrainedModel.objects.get(category=category)
     assert response.status_code == 302 and response["Location"] == f"/models/{model.pk}/"
@@ -60,7 +60,7 @@ def test_advanced_options_are_validated_with_clear_errors(owner_client, category
 
 
 def test_advanced_options_reach_the_model_config(owner_client, category, monkeypatch):
-    monkeypatch.setattr(Job, "enqueue", lambda self: None)
+    monkeypatch.setattr(Job, "enqueue", lambda self, after=(): None)
     owner_client.post(
         f"/categories/{category.pk}/train/",
         {
@@ -103,7 +103,7 @@ def test_a_version_that_is_not_ready_cannot_be_made_active(owner_client, categor
 
 
 def test_the_video_page_scores_with_active_versions_by_default(owner_client, owner, ready_model, monkeypatch):
-    monkeypatch.setattr(Job, "enqueue", lambda self: None)
+    monkeypatch.setattr(Job, "enqueue", lambda self, after=(): None)
     video = ready_model.category.clips.get().video
     page = owner_client.get(f"/videos/{video.pk}/").content.decode()
     assert 'id="score-form"' in page and f'value="{ready_model.pk}" checked' in page
@@ -116,7 +116,7 @@ def test_the_video_page_scores_with_active_versions_by_default(owner_client, own
 
 
 def test_the_library_scores_several_videos_at_once(owner_client, owner, ready_model, tmp_path, monkeypatch):
-    monkeypatch.setattr(Job, "enqueue", lambda self: None)
+    monkeypatch.setattr(Job, "enqueue", lambda self, after=(): None)
     videos = [ready_video(owner, tmp_path, f"v{k}.mp4", [("field", 1.0)]) for k in range(2)]
     page = owner_client.get("/videos/").content.decode()
     assert 'id="bulk-score-form"' in page
@@ -136,7 +136,7 @@ def test_scoring_refuses_someone_elses_video(client, other_user, ready_model):
 
 
 def test_staff_may_score_a_users_video_with_that_users_models(client, staff, ready_model, monkeypatch):
-    monkeypatch.setattr(Job, "enqueue", lambda self: None)
+    monkeypatch.setattr(Job, "enqueue", lambda self, after=(): None)
     client.force_login(staff)
     video = ready_model.category.clips.get().video
     client.post("/runs/start/", {"videos": [video.pk], "models": [ready_model.pk]})

@@ -255,3 +255,12 @@ def test_a_full_disk_pauses_the_upload_with_a_clear_answer(owner_client, owner, 
     assert response.status_code == 507 and "disk is full" in response.json()["error"]
     upload.refresh_from_db()
     assert upload.offset == 0 and upload.locked_until is None
+
+
+def test_a_chunk_over_the_server_cap_is_refused_unread(owner_client, payload, settings):
+    settings.UPLOAD_MAX_CHUNK_BYTES = 1000
+    upload_id = begin(owner_client, "x.mp4", len(payload)).json()["id"]
+    response = send_chunk(owner_client, upload_id, 0, payload[:1001])
+    assert response.status_code == 413 and "UPLOAD_MAX_CHUNK_BYTES" in response.json()["error"]
+    assert Upload.objects.get(pk=upload_id).offset == 0
+    assert send_chunk(owner_client, upload_id, 0, payload[:1000]).status_code == 200

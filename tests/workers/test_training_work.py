@@ -12,7 +12,7 @@ from tests.training_fixtures import (
 )
 from webapp.models import FrameSet, Job, JobCancelled, ReferenceClip, ScoringRun, TrainedModel
 from workers.framesets import extract_frames_work
-from workers.jobs import InputError
+from workers.jobs import InputError, run_job
 from workers.score_runs import score_video_work
 from workers.training import train_category_work
 
@@ -85,13 +85,18 @@ def test_making_another_version_active_deactivates_the_first(owner, pitch_video)
     assert list(TrainedModel.objects.filter(category=category, is_active=True)) == [second]
 
 
-def test_cancelling_stops_training_within_one_epoch(owner, pitch_video):
+@pytest.mark.django_db(transaction=True)  # run_job closes stale connections, as a worker does
+def test_cancelling_stops_training_within_one_epoch_and_fails_the_version(owner, pitch_video):
     category = category_with_clip(owner, pitch_video)
     config = {**TINY_CONFIG, "train": {**TINY_CONFIG["train"], "epochs": 50}}
     with pytest.raises(JobCancelled):
         train(category, owner, config, Recorder(cancel_after_epochs=2))
-    model = TrainedModel.objects.get(category=category)
-    assert model.status == "failed" and "cancelled" in model.error
+    model = TrainedModel.start_training(category, owner, config, enqueue=False)
+
+    run_job(model.job.pk, lambda job, report: train_category_work(job, Recorder(cancel_after_epochs=2)))
+    model.refresh_from_db()
+    assert model.job.status == "cancelled"
+    assert model.status == "failed" and model.error == "Training was cancelled."
     assert len(model.curves["epochs"]) == 2
 
 

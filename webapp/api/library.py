@@ -3,7 +3,6 @@
 import json
 from uuid import UUID
 
-from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
 from webapp.api.errors import ApiError, form_error
@@ -26,9 +25,12 @@ router = Router()
 ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
-def visible_or_404(queryset, user, pk: int, what: str):
-    item = get_object_or_404(queryset, pk=pk)
-    if not item.is_visible_to(user):
+def visible_or_404(queryset, user, pk, what: str, visible=None):
+    """The row ``pk`` of ``queryset`` if ``user`` may see it. A missing row and another user's row answer the
+    same 404 and message, so an id tells nothing about whether it exists. ``visible(item, user)`` defaults to
+    the row's own ``is_visible_to``."""
+    item = queryset.filter(pk=pk).first()
+    if item is None or not (visible(item, user) if visible else item.is_visible_to(user)):
         raise ApiError(404, f"No such {what}.")
     return item
 
@@ -56,10 +58,9 @@ def delete_video(request, video_id: int):
 
 
 def own_upload(request, upload_id: UUID) -> Upload:
-    upload = get_object_or_404(Upload.objects.select_related("video"), pk=upload_id)
-    if upload.owner_id != request.user.pk:
-        raise ApiError(404, "No such upload.")
-    return upload
+    """Uploads are private even from staff: only their owner may continue or read one."""
+    queryset = Upload.objects.select_related("video")
+    return visible_or_404(queryset, request.user, upload_id, "upload", lambda u, user: u.owner_id == user.pk)
 
 
 @router.post("/uploads", response={201: UploadOut, **ERRORS, 413: ErrorOut}, tags=["uploads"])
@@ -168,8 +169,7 @@ def create_clip(request, category_id: int, body: ClipIn):
 
 @router.delete("/clips/{clip_id}", response={204: None, **ERRORS}, tags=["categories"])
 def delete_clip(request, clip_id: int):
-    clip = get_object_or_404(ReferenceClip.objects.select_related("category"), pk=clip_id)
-    if not clip.category.is_visible_to(request.user):
-        raise ApiError(404, "No such clip.")
+    clips = ReferenceClip.objects.select_related("category")
+    clip = visible_or_404(clips, request.user, clip_id, "clip", lambda c, u: c.category.is_visible_to(u))
     clip.delete()
     return Status(204, None)

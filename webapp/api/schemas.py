@@ -4,6 +4,9 @@ from datetime import datetime
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import StrictInt
+
+from webapp.models.uploads import MAX_FILENAME_CHARS
 
 
 class ErrorDetail(Schema):
@@ -29,12 +32,20 @@ class VideoOut(Schema):
     width: int | None
     height: int | None
     codec: str
+    pix_fmt: str
+    sample_aspect_ratio: str
+    rotation_deg: int
+    interlaced: bool
+    variable_frame_rate: bool
+    has_audio: bool
+    discontinuities: int
+    start_timecode: str
     created_at: datetime
 
 
 class UploadIn(Schema):
-    filename: str = Field(..., min_length=1, max_length=255)
-    size: int = Field(..., ge=0)
+    filename: str = Field(..., min_length=1, max_length=MAX_FILENAME_CHARS)
+    size: StrictInt = Field(..., ge=0)  # strict: true, false and 1.5 are refused, not coerced
 
 
 class UploadOut(Schema):
@@ -43,6 +54,7 @@ class UploadOut(Schema):
     offset: int
     size: int
     status: str
+    sha256: str | None = None  # of the whole file, once the last byte arrived
     video: dict | None = None  # {"id", "title", "status", ...} once the last byte arrived
 
 

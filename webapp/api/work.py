@@ -119,7 +119,7 @@ def run_frames(request, run_id: int):
     response={200: str, **ERRORS, 409: ErrorOut},
     tags=["results"],
     openapi_extra={
-        "responses": {"200": {"content": {t: {"schema": {"type": "string"}} for t in EXPORT_MEDIA}}}
+        "responses": {200: {"content": {t: {"schema": {"type": "string"}} for t in EXPORT_MEDIA}}}
     },
 )
 def export_segments(request, run_id: int, fmt: str, keep: str = "in"):

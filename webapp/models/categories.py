@@ -7,7 +7,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 
+from webapp.media_layout import category_models_dir, remove_after_commit
 from webapp.models.videos import Video, format_timecode
 
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1f7a4d.")
@@ -132,3 +135,9 @@ class ReferenceClip(models.Model):
         if end <= start:
             return {"end_s": "The end must come after the start."}
         return {}
+
+
+@receiver(post_delete, sender=Category)
+def remove_category_files(sender, instance: Category, **kwargs) -> None:
+    """The category's folder of model versions (each version also removes its own when deleted alone)."""
+    remove_after_commit(category_models_dir(instance.pk))

@@ -104,19 +104,71 @@ class Job(models.Model):
     def is_visible_to(self, user) -> bool:
         return user.is_authenticated and (user.is_staff or self.owner_id == user.pk)
 
-    # --- state changes -------------------------------------------------------------------------------
+    # --- the one way to create and send a job -----------------------------------------------------------
+
+    @property
+    def spec(self):
+        """This job's kind's rules (``webapp.job_kinds.JobKind``); a kind no task handles has no row rule."""
+        from webapp.job_kinds import JOB_KINDS, JobKind
+
+        return JOB_KINDS.get(self.kind) or JobKind(task="", queue=self.queue, soft_s=0, hard_s=0)
+
+    @classmethod
+    def start(
+        cls,
+        kind: str,
+        owner,
+        *,
+        title: str = "",
+        params: dict | None = None,
+        after=(),
+        enqueue: bool = True,
+        **fields,
+    ) -> "Job":
+        """Create a queued job of ``kind`` and send its task once the transaction commits.
+
+        ``params`` must hold the id of the kind's row (``webapp.job_kinds``); ``fields`` are further Job
+        fields (``video``, ``category``, ``max_attempts``). ``after`` are unsent jobs that must run first
+        (frame extraction before training); they are sent with this one as a chain. With ``enqueue=False``
+        nothing is sent (management commands run the work in their own process).
+        """
+        from webapp.job_kinds import job_kind
+
+        spec = job_kind(kind)
+        job = cls.objects.create(
+            kind=kind, owner=owner, title=title[:200], params=params or {}, queue=spec.queue, stage="Queued",
+            **fields,
+        )  # fmt: skip
+        if enqueue:
+            job.enqueue(after)
+        return job
+
+    def enqueue(self, after=()) -> None:
+        """Send the tasks of ``after`` jobs then this one's, by name, when the transaction commits."""
+        from webapp.job_queue import send_jobs
+
+        ids = [job.pk for job in after] + [self.pk]
+        if after:
+            waiting = f"Waiting for frame extraction ({len(after)} video(s))"
+            Job.objects.filter(pk=self.pk).update(stage=waiting)
+            self.stage = waiting
+        transaction.on_commit(lambda: send_jobs(ids))
+
+    # --- state changes: each one updates the job and its row in one transaction ------------------------
 
     def claim(self) -> bool:
-        """Move queued -> running with one conditional UPDATE, so two workers never run the same job."""
+        """Move queued -> running with one conditional UPDATE, so two workers never run the same job; the
+        job's row (a video, a model version, a run) moves to its running status with it."""
         now = timezone.now()
-        claimed = Job.objects.filter(pk=self.pk, status=Job.Status.QUEUED, cancel_requested=False).update(
-            status=Job.Status.RUNNING,
-            started_at=now,
-            heartbeat_at=now,
-            finished_at=None,
-            error="",
-            attempts=F("attempts") + 1,
-        )
+        with transaction.atomic():
+            claimed = Job.objects.filter(
+                pk=self.pk, status=Job.Status.QUEUED, cancel_requested=False
+            ).update(
+                status=Job.Status.RUNNING, started_at=now, heartbeat_at=now, finished_at=None, error="",
+                attempts=F("attempts") + 1,
+            )  # fmt: skip
+            if claimed and self.spec.row is not None:
+                self.spec.row.start(self)
         self.refresh_from_db()
         return claimed == 1
 
@@ -135,11 +187,17 @@ class Job(models.Model):
     def cancellation_requested(self) -> bool:
         return Job.objects.filter(pk=self.pk, cancel_requested=True).exists()
 
-    def _finish(self, status: str, **fields) -> bool:
+    def _finish(self, status: str, row_reason: str = "", **fields) -> bool:
+        """End a queued or running job and its row together; the final event goes out after the commit.
+        Returns False (and changes nothing) when the job had already ended."""
         now = timezone.now()
-        updated = Job.objects.filter(pk=self.pk, status__in=(Job.Status.QUEUED, Job.Status.RUNNING)).update(
-            status=status, finished_at=now, heartbeat_at=now, **fields
-        )
+        with transaction.atomic():
+            updated = Job.objects.filter(
+                pk=self.pk, status__in=(Job.Status.QUEUED, Job.Status.RUNNING)
+            ).update(status=status, finished_at=now, heartbeat_at=now, **fields)
+            row = self.spec.row if updated else None
+            if row is not None:
+                row.end(self, status == Job.Status.SUCCEEDED, row_reason)
         self.refresh_from_db()
         if updated:
             self.publish()
@@ -148,11 +206,18 @@ class Job(models.Model):
     def succeed(self, result: dict | None = None, stage: str = "Done") -> bool:
         return self._finish(Job.Status.SUCCEEDED, progress=1.0, stage=stage, result=result or {})
 
-    def fail(self, error: str, stage: str = "Failed") -> bool:
-        return self._finish(Job.Status.FAILED, error=error[:5000], stage=stage)
+    def fail(self, error: str, stage: str = "Failed", row_reason: str | None = None) -> bool:
+        """Fail the job with ``error``; its row fails with ``row_reason`` (the same text by default)."""
+        return self._finish(Job.Status.FAILED, row_reason or error, error=error[:5000], stage=stage)
 
     def mark_cancelled(self) -> bool:
-        return self._finish(Job.Status.CANCELLED, stage="Cancelled")
+        row = self.spec.row
+        reason = f"{row.activity} was cancelled." if row is not None else "Cancelled."
+        return self._finish(Job.Status.CANCELLED, reason, stage="Cancelled")
+
+    def fail_time_limit(self) -> bool:
+        """End a job that ran past its kind's time limit (the worker stopped it)."""
+        return self.fail(self.spec.time_limit_reason(), stage="Time limit exceeded")
 
     def request_cancel(self) -> None:
         """Queued jobs stop at once; running ones stop at their next progress report."""
@@ -162,34 +227,31 @@ class Job(models.Model):
             self.mark_cancelled()
 
     def requeue_after_worker_loss(self) -> bool:
-        """Give a job whose worker died one more try; returns False when the job was not running."""
-        updated = Job.objects.filter(pk=self.pk, status=Job.Status.RUNNING).update(
-            status=Job.Status.QUEUED, stage="Retrying after the worker was lost", progress=0.0
-        )
+        """Give a job whose worker died one more try (sent again); returns False when it was not running."""
+        with transaction.atomic():
+            updated = Job.objects.filter(pk=self.pk, status=Job.Status.RUNNING).update(
+                status=Job.Status.QUEUED, stage="Retrying after the worker was lost", progress=0.0
+            )
+            if updated and self.spec.row is not None:
+                self.spec.row.requeue(self)
+            if updated:
+                self.enqueue()
         self.refresh_from_db()
         return updated == 1
 
     def prepare_retry(self) -> bool:
-        """Reset a finished failed/cancelled job so it can be enqueued again with the same parameters."""
-        updated = Job.objects.filter(pk=self.pk, status__in=(Job.Status.FAILED, Job.Status.CANCELLED)).update(
-            status=Job.Status.QUEUED,
-            progress=0.0,
-            stage="Queued",
-            error="",
-            cancel_requested=False,
-            attempts=0,
-            started_at=None,
-            finished_at=None,
-            heartbeat_at=None,
-        )
+        """Reset a failed or cancelled job (and its failed row) to be sent again with the same parameters."""
+        with transaction.atomic():
+            updated = Job.objects.filter(
+                pk=self.pk, status__in=(Job.Status.FAILED, Job.Status.CANCELLED)
+            ).update(
+                status=Job.Status.QUEUED, progress=0.0, stage="Queued", error="", cancel_requested=False,
+                attempts=0, started_at=None, finished_at=None, heartbeat_at=None,
+            )  # fmt: skip
+            if updated and self.spec.row is not None:
+                self.spec.row.requeue(self)
         self.refresh_from_db()
         return updated == 1
-
-    def enqueue(self) -> None:
-        """Send the job's task to its queue once the surrounding transaction commits."""
-        from workers.dispatch import dispatch_job
-
-        transaction.on_commit(lambda: dispatch_job(self.pk))
 
     def publish(self) -> None:
         from webapp.events import publish_job_event

@@ -4,17 +4,19 @@ Per-frame arrays live in ``MEDIA_ROOT/runs/<run>/scores.npz``; segments are rows
 run's file and rows, never duplicates them.
 """
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from webapp.models.training import FrameSet, TrainedModel, enqueue_after, model_input_size
-from webapp.models.videos import media_path
+from scoring.files import replacing
+from webapp.media_layout import media_path, remove_after_commit, run_dir
+from webapp.models.training import FrameSet, TrainedModel, model_input_size
 
 
 class ScoringRunQuerySet(models.QuerySet):
@@ -59,7 +61,7 @@ class ScoringRun(models.Model):
 
     @property
     def directory_relative(self) -> str:
-        return f"runs/{self.pk}"
+        return run_dir(self.pk)
 
     @property
     def directory(self) -> Path:
@@ -88,33 +90,16 @@ class ScoringRun(models.Model):
                 model_versions=[m.snapshot() for m in trained_models],
             )  # fmt: skip
             run.trained_models.set(trained_models)
-            job = Job.objects.create(
-                kind=Job.Kind.SCORE, owner=requested_by, video=video, queue="gpu", stage="Queued",
-                title=f"Score {video.title} ({names})"[:200],
-                params={"run_id": run.pk, "page_url": reverse("run_detail", args=[run.pk])},
+            spec = SamplingSpec(fps, sampling["height"], sampling["width"])
+            job = Job.start(
+                Job.Kind.SCORE, requested_by, title=f"Score {video.title} ({names})",
+                params={"run_id": run.pk, "page_url": reverse("run_detail", args=[run.pk])}, video=video,
+                after=FrameSet.extraction_jobs([video], spec, requested_by) if enqueue else (),
+                enqueue=enqueue,
             )  # fmt: skip
             cls.objects.filter(pk=run.pk).update(job=job)
             run.job = job
-            if enqueue:
-                spec = SamplingSpec(fps, sampling["height"], sampling["width"])
-                enqueue_after(FrameSet.extraction_jobs([video], spec, requested_by), job)
         return run
-
-    @property
-    def display_status(self) -> str:
-        """A run whose job ended without it (worker killed, cancelled) shows as failed, not "running"."""
-        unfinished = self.status in (self.Status.QUEUED, self.Status.RUNNING)
-        if unfinished and self.job is not None and self.job.status in ("failed", "cancelled"):
-            return self.Status.FAILED
-        return self.status
-
-    def mark_running(self) -> None:
-        ScoringRun.objects.filter(pk=self.pk).update(status=self.Status.RUNNING, error="")
-        self.status = self.Status.RUNNING
-
-    def mark_failed(self, reason: str) -> None:
-        fields = {"status": self.Status.FAILED, "error": reason[:2000], "finished_at": timezone.now()}
-        ScoringRun.objects.filter(pk=self.pk).exclude(status=self.Status.SUCCEEDED).update(**fields)
 
     def save_result(self, result) -> None:
         """Store a ``scoring.scorer.ScoreResult``: arrays to ``scores.npz``, segments replace earlier ones."""
@@ -144,21 +129,18 @@ class ScoringRun(models.Model):
             return {key: data[key] for key in data.files}
 
     def delete_files(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+        remove_after_commit(self.directory_relative)
 
 
 def write_arrays(path: Path, result) -> None:
     """scores.npz: timestamps_s (N,), categories (K,), thresholds (K,), errors/scores (K, N), smoothed (N,),
-    out (N,) bool and labels (N,) as strings. Written to a temporary file and renamed: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as handle:
+    out (N,) bool and labels (N,) as strings. Written through a unique temporary file: never half a file."""
+    with replacing(path) as tmp, tmp.open("wb") as handle:
         np.savez_compressed(
             handle, timestamps_s=result.timestamps_s, categories=np.asarray(result.categories, dtype=str),
             thresholds=result.thresholds, errors=result.errors, scores=result.scores,
             smoothed=result.smoothed, out=result.out, labels=np.asarray(result.labels, dtype=str),
         )  # fmt: skip
-    tmp.replace(path)
 
 
 def dominant_label(result, segment) -> str:
@@ -224,3 +206,9 @@ class Segment(models.Model):
         from scoring.segments import format_timecode
 
         return format_timecode(self.end_s)
+
+
+@receiver(post_delete, sender=ScoringRun)
+def remove_run_files(sender, instance: ScoringRun, **kwargs) -> None:
+    """A run's scores, heatmaps and rendered videos go with its row (deleted alone, or with its video)."""
+    remove_after_commit(instance.directory_relative)

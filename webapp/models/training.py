@@ -6,17 +6,18 @@ Rules (one active version per category, version numbering, re-runs overwriting t
 here so that views, tasks, management commands and the admin all follow them.
 """
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max, Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from webapp.models.videos import media_path
+from webapp.media_layout import frameset_file, media_path, model_dir, remove_after_commit
 
 CALIBRATION_SAMPLE = 2000  # held-out losses kept in the database for histograms; model.json keeps them all
 
@@ -73,7 +74,7 @@ class FrameSet(models.Model):
 
     @staticmethod
     def relative_path_for(video, spec) -> str:
-        return f"frames/{video.pk}/{spec.slug}.npy"
+        return frameset_file(video.pk, spec.slug)
 
     @classmethod
     def existing(cls, video, spec) -> "FrameSet | None":
@@ -90,10 +91,10 @@ class FrameSet(models.Model):
         for video in {v.pk: v for v in videos}.values():
             if not video.is_ready or cls.existing(video, spec) is not None:
                 continue
-            jobs.append(Job.objects.create(
-                kind=Job.Kind.EXTRACT_FRAMES, owner=requested_by, video=video, queue="cpu", stage="Queued",
-                title=f"Extract frames of {video.title} ({spec.slug})"[:200],
+            jobs.append(Job.start(
+                Job.Kind.EXTRACT_FRAMES, requested_by, title=f"Extract frames of {video.title} ({spec.slug})",
                 params={"video_id": video.pk, "fps": spec.fps, "height": spec.height, "width": spec.width},
+                video=video, enqueue=False,
             ))  # fmt: skip
         return jobs
 
@@ -183,7 +184,7 @@ class TrainedModel(models.Model):
 
     @property
     def directory_relative(self) -> str:
-        return f"models/{self.category_id}/v{self.version}"
+        return model_dir(self.category_id, self.version)
 
     @property
     def directory(self) -> Path:
@@ -199,15 +200,6 @@ class TrainedModel(models.Model):
 
         height, width = model_input_size(self.config)
         return SamplingSpec(self.sampling_fps, height, width)
-
-    @property
-    def display_status(self) -> str:
-        """The status to show: a version whose job ended without it (the sweep failed a killed worker's job,
-        or the job was cancelled while queued) shows as failed rather than forever "training"."""
-        unfinished = self.status in (self.Status.QUEUED, self.Status.TRAINING)
-        if unfinished and self.job is not None and self.job.status in ("failed", "cancelled"):
-            return self.Status.FAILED
-        return self.status
 
     @property
     def sampling_fps(self) -> float:
@@ -240,16 +232,13 @@ class TrainedModel(models.Model):
             # Inline runs (management commands) extract in their own process; queued ones on the cpu queue.
             videos = [c.video for c in category.clips.select_related("video")] if enqueue else []
             extractions = FrameSet.extraction_jobs(videos, model.sampling_spec(), requested_by)
-            job = Job.objects.create(
-                kind=Job.Kind.TRAIN, owner=requested_by, category=category, queue="gpu", stage="Queued",
-                title=f"Train {category.name} v{model.version}"[:200], params={"model_id": model.pk},
+            job = Job.start(
+                Job.Kind.TRAIN, requested_by, title=f"Train {category.name} v{model.version}",
+                params={"model_id": model.pk, "page_url": reverse("model_detail", args=[model.pk])},
+                category=category, after=extractions, enqueue=enqueue,
             )  # fmt: skip
-            job.params["page_url"] = reverse("model_detail", args=[model.pk])
-            Job.objects.filter(pk=job.pk).update(params=job.params)
             cls.objects.filter(pk=model.pk).update(job=job)
             model.job = job
-            if enqueue:
-                enqueue_after(extractions, job)
         return model
 
     def start_recalibration(self, requested_by, percentile=None, method=None, use_negatives=False):
@@ -260,27 +249,13 @@ class TrainedModel(models.Model):
             "model_id": self.pk, "percentile": percentile, "method": method, "use_negatives": use_negatives,
             "page_url": reverse("model_detail", args=[self.pk]),
         }  # fmt: skip
-        with transaction.atomic():
-            job = Job.objects.create(
-                kind=Job.Kind.RECALIBRATE, owner=requested_by, category=self.category, queue="gpu",
-                stage="Queued", title=f"Recalibrate {self.label}"[:200], params=params,
-            )  # fmt: skip
-            job.enqueue()
-        return job
-
-    def mark_training(self) -> None:
-        TrainedModel.objects.filter(pk=self.pk).update(status=self.Status.TRAINING, error="")
-        self.status, self.error = self.Status.TRAINING, ""
-
-    def mark_failed(self, reason: str) -> None:
-        # No refresh: the row may be gone (its category deleted), and then there is nothing to mark.
-        updated = (
-            TrainedModel.objects.filter(pk=self.pk)
-            .exclude(status=self.Status.READY)
-            .update(status=self.Status.FAILED, error=reason[:2000])
+        return Job.start(
+            Job.Kind.RECALIBRATE,
+            requested_by,
+            title=f"Recalibrate {self.label}",
+            params=params,
+            category=self.category,
         )
-        if updated:
-            self.status, self.error = self.Status.FAILED, reason[:2000]
 
     def save_curves(self, epochs: list[dict]) -> None:
         """Called once per epoch while training, so a reloaded page still draws the curve so far."""
@@ -328,7 +303,7 @@ class TrainedModel(models.Model):
         self.status, self.is_active = self.Status.ARCHIVED, False
 
     def delete_files(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+        remove_after_commit(self.directory_relative)
 
     def load(self, device=None):
         """The trained network and calibration as ``scoring.checkpoint.TrainedCategory``."""
@@ -356,19 +331,6 @@ def model_input_size(config: dict) -> tuple[int, int]:
     return int(model.get("height", defaults.height)), int(model.get("width", defaults.width))
 
 
-def enqueue_after(extractions: list, job) -> None:
-    """On commit, send the extraction jobs (cpu) then ``job`` (gpu) as one chain; just ``job`` when none."""
-    if not extractions:
-        job.enqueue()
-        return
-    from webapp.models.jobs import Job
-    from workers.pipelines import dispatch_in_order
-
-    ids = [e.pk for e in extractions] + [job.pk]
-    Job.objects.filter(pk=job.pk).update(stage=f"Waiting for frame extraction ({len(extractions)} video(s))")
-    transaction.on_commit(lambda: dispatch_in_order(ids))
-
-
 def thin_calibration(calibration: dict, limit: int = CALIBRATION_SAMPLE) -> dict:
     """The calibration dict with its loss lists reduced to ``limit`` evenly spaced order statistics."""
     thinned = dict(calibration)
@@ -391,3 +353,14 @@ def thin_calibration(calibration: dict, limit: int = CALIBRATION_SAMPLE) -> dict
 def finite_or_none(values: list[float]) -> list[float | None]:
     """JSON has no infinity (a ROC curve's first threshold is +inf): store those points as null."""
     return [float(v) if np.isfinite(v) else None for v in values]
+
+
+@receiver(post_delete, sender=TrainedModel)
+def remove_model_files(sender, instance: TrainedModel, **kwargs) -> None:
+    """A version's weights go with its row (deleted alone, or with its category)."""
+    remove_after_commit(instance.directory_relative)
+
+
+@receiver(post_delete, sender=FrameSet)
+def remove_frameset_files(sender, instance: FrameSet, **kwargs) -> None:
+    remove_after_commit(instance.path, str(Path(instance.path).with_suffix(".json")))

@@ -12,14 +12,17 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
+from webapp.media_layout import media_path, upload_part
 from webapp.models.videos import (
     HASH_BLOCK_BYTES,
     Video,
     format_bytes,
-    media_path,
     safe_display_name,
     sha256_of_file,
 )
+
+# Longest file name an upload may declare, on the page and in the API alike (the column's length).
+MAX_FILENAME_CHARS = 255
 
 
 class UploadError(Exception):
@@ -48,7 +51,7 @@ class Upload(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads")
-    filename = models.CharField(max_length=255)
+    filename = models.CharField(max_length=MAX_FILENAME_CHARS)
     size_bytes = models.BigIntegerField()
     offset = models.BigIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVING)
@@ -69,7 +72,7 @@ class Upload(models.Model):
 
     @property
     def part_path(self) -> Path:
-        return media_path(f"uploads/{self.pk}.part")
+        return media_path(upload_part(self.pk))
 
     @property
     def is_receiving(self) -> bool:
@@ -77,10 +80,13 @@ class Upload(models.Model):
 
     @classmethod
     def begin(cls, owner, filename: str, size_bytes) -> "Upload":
-        try:
-            size = int(size_bytes)
-        except (TypeError, ValueError):
-            raise UploadError("The file size must be a whole number of bytes.") from None
+        """Start receiving ``filename`` (1..MAX_FILENAME_CHARS characters) of ``size_bytes`` (a JSON integer:
+        ``true`` or ``1.5`` are refused, not rounded); ``UploadError`` says what is wrong."""
+        if not 1 <= len(filename) <= MAX_FILENAME_CHARS:
+            raise UploadError(f"The file name must have 1 to {MAX_FILENAME_CHARS} characters.", status=422)
+        if isinstance(size_bytes, bool) or not isinstance(size_bytes, int):
+            raise UploadError("The file size must be a whole number of bytes.", status=422)
+        size = size_bytes
         if size < 0:
             raise UploadError("The file size cannot be negative.")
         if size > settings.MAX_UPLOAD_BYTES:

@@ -12,10 +12,12 @@ import unicodedata
 from pathlib import Path
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
+
+from webapp.media_layout import frames_dir, media_path, remove_after_commit, video_dir
 
 HASH_BLOCK_BYTES = 1024 * 1024
 VIDEO_EXTENSIONS = frozenset(
@@ -43,15 +45,6 @@ CONTENT_TYPES = {
     "ts": "video/mp2t", "mts": "video/mp2t", "m2ts": "video/mp2t", "ogv": "video/ogg", "3gp": "video/3gpp",
     "wmv": "video/x-ms-wmv", "flv": "video/x-flv",
 }  # fmt: skip
-
-
-def media_path(relative: str) -> Path:
-    """Absolute path of a file under MEDIA_ROOT; refuses anything that would resolve outside it."""
-    root = Path(settings.MEDIA_ROOT).resolve()
-    path = (root / relative).resolve()
-    if root not in path.parents and path != root:
-        raise ValueError(f"{relative!r} is outside MEDIA_ROOT")
-    return path
 
 
 def safe_display_name(name: str, max_length: int = 200) -> str:
@@ -98,6 +91,14 @@ def format_timecode(seconds: float | None) -> str:
     minutes, rest = divmod(rest, 60_000)
     secs, ms = divmod(rest, 1000)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}" if hours else f"{minutes:02d}:{secs:02d}.{ms:03d}"
+
+
+def decode_limits():
+    """The decoding limits of settings (pixels per frame, duration) as a ``scoring.frames.DecodeLimits``."""
+    from scoring.frames import DecodeLimits
+
+    pixels, duration_s = settings.OFFSIDE_MAX_FRAME_PIXELS, float(settings.OFFSIDE_MAX_DURATION_S)
+    return DecodeLimits(max_frame_pixels=pixels, max_duration_s=duration_s)
 
 
 # --- videos -------------------------------------------------------------------------------------------------
@@ -148,7 +149,7 @@ class Video(models.Model):
     interlaced = models.BooleanField(default=False)
     variable_frame_rate = models.BooleanField(default=False)
     has_audio = models.BooleanField(default=False)
-    discontinuities = models.PositiveIntegerField(default=0)  # timestamp restarts / wraps the timeline bridged
+    discontinuities = models.PositiveIntegerField(default=0)  # timestamp restarts/wraps bridged
     start_timecode = models.CharField(max_length=16, blank=True)  # SMPTE "HH:MM:SS:FF" (";" = drop-frame)
     poster_path = models.CharField(max_length=255, blank=True)
     strip_path = models.CharField(max_length=255, blank=True)
@@ -175,7 +176,7 @@ class Video(models.Model):
 
     @property
     def directory_relative(self) -> str:
-        return f"videos/{self.pk}"
+        return video_dir(self.pk)
 
     @property
     def directory(self) -> Path:
@@ -191,16 +192,11 @@ class Video(models.Model):
 
     @property
     def frames_directory(self) -> Path:
-        return media_path(f"frames/{self.pk}")
+        return media_path(frames_dir(self.pk))
 
     @property
     def content_type(self) -> str:
         return CONTENT_TYPES.get(self.extension, "application/octet-stream")
-
-    @property
-    def file_directories(self) -> tuple[Path, Path]:
-        """Folders holding this video's files: the original with poster and strip, and derived frames."""
-        return self.directory, self.frames_directory
 
     # --- facts --------------------------------------------------------------------------------------------
 
@@ -211,6 +207,20 @@ class Video(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.READY, self.Status.FAILED)
+
+    @property
+    def aspect_note(self) -> str:
+        """How the stored picture differs from what is shown: "" for square, upright, progressive video."""
+        notes = []
+        if self.sample_aspect_ratio and self.sample_aspect_ratio != "1:1":
+            notes.append(f"pixel aspect {self.sample_aspect_ratio}")
+        if self.rotation_deg:
+            notes.append(f"rotated {self.rotation_deg}°")
+        if self.interlaced:
+            notes.append("interlaced (deinterlaced with bwdif)")
+        if self.variable_frame_rate:
+            notes.append("variable frame rate")
+        return ", ".join(notes)
 
     @property
     def resolution(self) -> str:
@@ -230,13 +240,10 @@ class Video(models.Model):
 
         Video.objects.filter(pk=self.pk).update(status=self.Status.UPLOADED, error="")
         self.status, self.error = self.Status.UPLOADED, ""
-        job = Job.objects.create(
-            kind=Job.Kind.PROBE_VIDEO, owner=requested_by or self.owner, video=self, queue="cpu",
-            title=f"Probe {self.title}"[:200], stage="Queued", params={"video_id": self.pk},
+        return Job.start(
+            Job.Kind.PROBE_VIDEO, requested_by or self.owner, title=f"Probe {self.title}",
+            params={"video_id": self.pk}, video=self, enqueue=enqueue,
         )  # fmt: skip
-        if enqueue:
-            job.enqueue()
-        return job
 
     def rename(self, title: str) -> None:
         """Set the display title (the file on disk keeps its id-based name)."""
@@ -245,16 +252,6 @@ class Video(models.Model):
             raise ValueError("A video needs a title.")
         self.title = title
         self.save(update_fields=["title"])
-
-    def mark_processing(self) -> None:
-        Video.objects.filter(pk=self.pk).update(status=self.Status.PROCESSING, error="")
-        self.status, self.error = self.Status.PROCESSING, ""
-
-    def mark_failed(self, reason: str) -> None:
-        fields = {"status": self.Status.FAILED, "error": reason[:2000], "probed_at": timezone.now()}
-        Video.objects.filter(pk=self.pk).update(**fields)
-        for name, value in fields.items():
-            setattr(self, name, value)
 
     def mark_ready(self, info, poster_path: str, strip_path: str) -> None:
         """Store the facts of a successful probe (``info`` is a scoring.frames.VideoInfo)."""
@@ -293,6 +290,6 @@ class Video(models.Model):
 
 @receiver(post_delete, sender=Video)
 def remove_video_files(sender, instance: Video, **kwargs) -> None:
-    """However a video row goes (page, admin, a deleted user's cascade), its files follow after the commit."""
-    directories = instance.file_directories  # computed now: the instance loses its pk after deletion
-    transaction.on_commit(lambda: [shutil.rmtree(folder, ignore_errors=True) for folder in directories])
+    """However a video row goes (page, admin, a deleted user's cascade), its files follow after the commit;
+    its scoring runs (deleted with it) take their own folders (``webapp.models.runs``)."""
+    remove_after_commit(video_dir(instance.pk), frames_dir(instance.pk))

@@ -78,10 +78,7 @@ def job_retry(request, job_id: int):
 
 @require_POST
 def start_system_check(request):
-    job = Job.objects.create(
-        kind=Job.Kind.SYSTEM_CHECK, owner=request.user, title="System check", stage="Queued", queue="cpu"
-    )
-    job.enqueue()
+    job = Job.start(Job.Kind.SYSTEM_CHECK, request.user, title="System check")
     return redirect("job_detail", job_id=job.pk)
 
 

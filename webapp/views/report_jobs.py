@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webapp import report_images
 from webapp.media import ranged_file_response
+from webapp.media_layout import media_path, render_file
 from webapp.models import Job
 from webapp.report_data import params_from_query
 from webapp.views.reports import frame_index_or_404, report_data_or_404, visible_run_or_404
@@ -29,11 +30,10 @@ def start_occlusion(request, run_id: int, index: int):
     params = {"run_id": data.run.pk, "index": index, "model_index": k, "image_url": image_url}
     job = Job.objects.active().filter(kind=Job.Kind.HEATMAP, params=params).first()
     if job is None:
-        job = Job.objects.create(
-            kind=Job.Kind.HEATMAP, owner=request.user, video=data.run.video, queue="gpu", stage="Queued",
-            title=f"Occlusion map of frame {index} ({data.categories[k]})"[:200], params=params,
+        job = Job.start(
+            Job.Kind.HEATMAP, request.user, title=f"Occlusion map of frame {index} ({data.categories[k]})",
+            params=params, video=data.run.video,
         )  # fmt: skip
-        job.enqueue()
     return JsonResponse({**job_payload(job), "image_url": image_url}, status=202)
 
 
@@ -49,12 +49,10 @@ def start_render(request, run_id: int):
     except (TypeError, ValueError) as exc:
         return HttpResponseBadRequest(f"Invalid parameters: {exc}")
     label = "without the out segments" if keep == "in" else "with only the out segments"
-    job = Job.objects.create(
-        kind=Job.Kind.RENDER, owner=request.user, video=data.run.video, queue="cpu", stage="Queued",
-        title=f"Render {data.run.video.title} {label}"[:200],
-        params={"run_id": data.run.pk, "keep": keep, "temporal_params": asdict(params)},
+    job = Job.start(
+        Job.Kind.RENDER, request.user, title=f"Render {data.run.video.title} {label}",
+        params={"run_id": data.run.pk, "keep": keep, "temporal_params": asdict(params)}, video=data.run.video,
     )  # fmt: skip
-    job.enqueue()
     return JsonResponse(job_payload(job), status=202)
 
 
@@ -64,7 +62,7 @@ def render_download(request, run_id: int, job_id: int):
     job = Job.objects.filter(pk=job_id, kind=Job.Kind.RENDER, params__run_id=run.pk).first()
     if job is None or job.status != Job.Status.SUCCEEDED:
         raise Http404("No such render.")
-    path = run.directory / "renders" / f"{job.pk}.mp4"
+    path = media_path(render_file(run.pk, job.pk))
     if not path.is_file():
         raise Http404("The rendered file is missing from storage.")
     response = ranged_file_response(request, path, "video/mp4")

@@ -118,6 +118,11 @@ def receive_chunk(request, upload: Upload) -> JsonResponse:
     """Append the request body at Upload-Offset; finishes the upload when the last byte arrives."""
     if request.content_type not in CHUNK_CONTENT_TYPES and declared_length(request):
         return json_error("Send chunks as 'application/offset+octet-stream'.", 415, upload.offset)
+    if (declared_length(request) or 0) > settings.UPLOAD_MAX_CHUNK_BYTES:
+        limit = format_bytes(settings.UPLOAD_MAX_CHUNK_BYTES)
+        return json_error(
+            f"Chunk too large: send at most {limit} per request (UPLOAD_MAX_CHUNK_BYTES).", 413, upload.offset
+        )
     try:
         offset = declared_offset(request)
         if not upload.is_receiving:

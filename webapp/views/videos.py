@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from webapp.forms import ClipForm
 from webapp.media import ranged_file_response
+from webapp.media_layout import media_path
 from webapp.models import Category, Job, ReferenceClip, Video
-from webapp.models.videos import media_path
 from webapp.thumbnails import frame_thumbnail
 
 VIDEOS_PER_PAGE = 25

@@ -11,8 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from webapp.media_layout import UPLOADS, media_path
 from webapp.models import Category, ReferenceClip, Video
-from webapp.models.videos import HASH_BLOCK_BYTES, VIDEO_EXTENSIONS, media_path
+from webapp.models.videos import HASH_BLOCK_BYTES, VIDEO_EXTENSIONS
 
 
 @dataclass
@@ -121,7 +122,7 @@ class Command(BaseCommand):
         return report
 
     def import_one(self, owner, path: Path, category, report: ImportReport, progress: tqdm) -> None:
-        staging = media_path(f"uploads/import-{uuid.uuid4().hex}.part")
+        staging = media_path(f"{UPLOADS}/import-{uuid.uuid4().hex}.part")
         staging.parent.mkdir(parents=True, exist_ok=True)
         try:
             digest = copy_with_hash(path, staging, progress)
