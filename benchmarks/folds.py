@@ -24,12 +24,16 @@ from scoring.pipeline import (
     train_category,
 )
 
+# Settings that only act with negatives, which fold models never train with (the benchmark recomputes what
+# negatives change): left out of the key so models trained before such a setting existed stay valid
+NOT_IN_KEY = ("negative_colours",)
+
 
 def model_key(options: TrainingOptions, fps: float | None, negatives: tuple[str, ...]) -> str:
     """Short hash of everything that makes a fold model what it is (but the clips, named by the fold)."""
-    text = json.dumps(
-        {"options": options.to_dict(), "fps": fps, "negatives": sorted(negatives)}, sort_keys=True
-    )
+    described = options.to_dict()
+    described["model"] = {k: v for k, v in described["model"].items() if k not in NOT_IN_KEY}
+    text = json.dumps({"options": described, "fps": fps, "negatives": sorted(negatives)}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
