@@ -191,7 +191,8 @@ def evaluate(variant: Variant, trained: TrainedCategory, broadcast: Broadcast, f
     }
 
 
-def with_negatives(variant: Variant, trained: TrainedCategory, fold: Fold, clips: Clips, cache: ClipCache):
+def with_negatives(variant: Variant, trained: TrainedCategory, fold: Fold, clips: Clips, cache: ClipCache,
+                   memo: dict) -> TrainedCategory:  # fmt: skip
     """The fold model as ``train_category`` would have made it with the variant's negatives: the VAE never
     sees them, so only the negative colour reference (``negative_colours``), the held-out losses it changes
     and the calibration differ; all are recomputed here from the clips the fold trained on."""
@@ -199,8 +200,10 @@ def with_negatives(variant: Variant, trained: TrainedCategory, fold: Fold, clips
         return variant.calibrated(trained, None)
     spec = SamplingSpec(DEFAULT_TRAIN_FPS, trained.config.height, trained.config.width)
     negatives = np.concatenate([cache.load(clips.paths[n], spec).frames for n in variant.negatives])
-    if variant.negative_colours:
-        trained = _negative_colours(trained, fold, negatives, clips, cache)
+    if variant.negative_colours:  # one such model per set of negatives (``memo``), so one first pass
+        if variant.negatives not in memo:
+            memo[variant.negatives] = _negative_colours(trained, fold, negatives, clips, cache)
+        trained = memo[variant.negatives]
     return variant.calibrated(trained, frame_errors(trained.model, negatives))
 
 
@@ -234,13 +237,21 @@ def run_fold(variants: list[Variant], fold: Fold, clips: Clips, dev: Broadcast |
     cache = ClipCache(args.out / "frames")
     trained = fold_model(fold, args.data, args.out, cache, TrainingOptions())
     tests = broadcasts_of(fold, clips, args.broadcasts, args.seed)
-    firsts = [first_pass(trained, b) for b in tests]
-    dev_first = None if dev is None else first_pass(trained, dev)
+    passes: dict[int, tuple] = {}  # one first pass per distinct network (negative colours change it)
+    coloured: dict[tuple, TrainedCategory] = {}
+
+    def firsts(model: TrainedCategory) -> tuple:
+        if id(model.model) not in passes:
+            dev_first = None if dev is None else first_pass(model, dev)
+            passes[id(model.model)] = ([first_pass(model, b) for b in tests], dev_first)
+        return passes[id(model.model)]
+
     rows = {}
     for v in variants:
-        model = with_negatives(v, trained, fold, clips, cache)
+        model = with_negatives(v, trained, fold, clips, cache, coloured)
+        tests_first, dev_first = firsts(model)
         rows[v.name] = {
-            "broadcasts": [evaluate(v, model, b, f) for b, f in zip(tests, firsts, strict=True)],
+            "broadcasts": [evaluate(v, model, b, f) for b, f in zip(tests, tests_first, strict=True)],
             "dev": None if dev is None else evaluate(v, model, dev, dev_first),
             "train_s": trained.metadata.get("duration_s"),
         }
