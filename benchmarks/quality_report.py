@@ -165,6 +165,10 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _folds_run(result: dict) -> list[str]:
+    return list(next(iter(result["variants"].values()), {}))
+
+
 def markdown(result: dict, default: str = "defaults") -> str:
     """The whole "Quality" section between its markers."""
     skipped = ", ".join(f"{k} ({v})" for k, v in result.get("skipped", {}).items()) or "none"
@@ -175,9 +179,10 @@ def markdown(result: dict, default: str = "defaults") -> str:
         f"Command: `{result['command']}`  ",
         f"Date: {result['date']}; machine: {_cpu_model()}, {os.cpu_count()} cores shared with other jobs, "
         f"torch {torch.__version__}; wall time {result['wall_s'] / 60:.1f} min (fold models cached).  ",
-        f"Folds: {len(result['matches'])} matches ({', '.join(result['matches'])}); clips that did not "
-        "decode: "
-        f"{skipped}. {result['broadcasts']} broadcasts per fold, seed {result['seed']}.",
+        f"Matches: {len(result['matches'])} ({', '.join(result['matches'])}); clips that did not decode: "
+        f"{skipped}. Folds run (held-out match): {', '.join(_folds_run(result))}; {result['broadcasts']} "
+        f"broadcasts per fold, seed {result['seed']}. Negatives of the negative variants (never tested): "
+        f"{', '.join(result.get('negatives', [])) or 'none'}.",
         "",
         *summary_table(result),
         "",
