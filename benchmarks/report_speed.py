@@ -20,7 +20,6 @@ import datetime as dt
 import gzip
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.docs import replace_section
 
 REPO = Path(__file__).resolve().parent.parent
 START, END = "<!-- reports:start -->", "<!-- reports:end -->"
@@ -270,12 +271,7 @@ def markdown(rows, what_if, browser, frames: int, categories: int) -> str:
 
 
 def write_section(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+    replace_section(path, section, START, END)
 
 
 def main(argv: list[str] | None = None) -> int:

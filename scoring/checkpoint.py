@@ -168,6 +168,9 @@ def load_checkpoint(directory: str | Path, device: torch.device | str = "cpu") -
             f"{config.colour_grid}x{config.colour_grid} colour grid"
         )
     model.set_colour_reference(torch.empty_like(reference))  # the count is the saved one
+    # models saved before negative colour references existed have none
+    negatives = state.setdefault("negative_reference", torch.zeros(0, reference.shape[1]))
+    model.set_negative_reference(torch.empty_like(negatives))
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:

@@ -80,7 +80,12 @@ def _add_train(sub) -> None:
     p.add_argument("videos", nargs="+", metavar="VIDEO[@START-END]")
     p.add_argument("--out", required=True, type=Path, help="model directory to write")
     p.add_argument("--name", default=None, help="category name (default: the --out folder name)")
-    p.add_argument("--fps", type=float, default=None, help="sampling rate (default: every frame)")
+    p.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        help="sampling rate (default: 5, as the dashboard and the quality benchmark; 0 = every frame)",
+    )
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument(
         "--negative",
@@ -214,12 +219,13 @@ def training_options(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace, show: bool) -> dict[str, Any]:
-    from scoring.pipeline import ClipFrames, save_checkpoint, train_category
+    from scoring.pipeline import DEFAULT_TRAIN_FPS, ClipFrames, save_checkpoint, train_category
 
     options = training_options(args)
     size = options.model.height, options.model.width
-    clips = [ClipFrames.of(extract(v, *size, args.fps, show), v) for v in args.videos]
-    negatives = [ClipFrames.of(extract(v, *size, args.fps, show), v) for v in args.negative]
+    fps = DEFAULT_TRAIN_FPS if args.fps is None else (args.fps or None)
+    clips = [ClipFrames.of(extract(v, *size, fps, show), v) for v in args.videos]
+    negatives = [ClipFrames.of(extract(v, *size, fps, show), v) for v in args.negative]
     with progress_bar("train", 1.0, show) as update:
 
         def on_progress(epoch: int, step: int, metrics: dict[str, float]) -> None:

@@ -105,6 +105,19 @@ def _sparse_l1(query: torch.Tensor, reference: torch.Tensor, in_reference: torch
     return distances
 
 
+def negative_factor(
+    histograms: np.ndarray, distances: np.ndarray, negatives: torch.Tensor | np.ndarray, neighbours: int = 5
+) -> np.ndarray:
+    """(N,) >= 1: how much nearer each frame's histogram is to the negative clips' frames than to the
+    category's (``distances`` (N,) to the category's reference): d_category / d_negative where that exceeds
+    1, else 1. A frame of a sport the user marked "not this category" is pushed out by as much as it resembles
+    that sport more than the category; frames nearer the category are left alone. Ones without negatives."""
+    if len(negatives) == 0 or len(histograms) == 0:
+        return np.ones(len(histograms))
+    to_negatives = colour_distances(histograms, negatives, neighbours)
+    return np.maximum(np.asarray(distances) / np.maximum(to_negatives, 1e-6), 1.0)
+
+
 def combine(vae_errors: np.ndarray, colour: np.ndarray, weight: float) -> np.ndarray:
     """Weighted geometric mean: a frame must both rebuild well and have familiar colours to score low.
     In the log domain the weight is all that matters: scales of the two terms fold into the threshold."""

@@ -44,6 +44,9 @@ class VAEConfig:
     colour_neighbours: int = 5
     colour_references: int = 1024  # at most this many training frames' histograms, spread evenly
     colour_grid: int = 1  # histograms per frame: one per cell of a grid x grid split (1: the whole frame)
+    # with negative clips, a frame whose colours are nearer theirs than the category's scores higher by that
+    # ratio (scoring.colour.negative_factor); their histograms are saved with the weights
+    negative_colours: bool = False
 
     def __post_init__(self) -> None:
         if self.height < 2**self.depth or self.width < 2**self.depth:
@@ -112,10 +115,16 @@ class ConvVAE(nn.Module):
         self.register_buffer("error_scale", torch.ones(config.height, config.width))
         # (R, 256 * colour_grid**2) HSV histograms of reference frames, set by training when colour_weight > 0
         self.register_buffer("colour_reference", torch.zeros(0, histogram_size(config.colour_grid)))
+        # (R', same) HSV histograms of negative clips' frames ("not this category"), empty without negatives
+        self.register_buffer("negative_reference", torch.zeros(0, histogram_size(config.colour_grid)))
 
     def set_colour_reference(self, histograms: torch.Tensor) -> None:
         """Replace the reference histograms (their count varies with the training set)."""
         self.colour_reference = histograms.detach().to(self.error_scale.device, torch.float32).contiguous()
+
+    def set_negative_reference(self, histograms: torch.Tensor) -> None:
+        """Replace the negative clips' histograms (``scoring.colour.negative_factor``)."""
+        self.negative_reference = histograms.detach().to(self.error_scale.device, torch.float32).contiguous()
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = x  # (N, C, H, W) in [0, 1]

@@ -17,7 +17,7 @@ import torch
 
 from scoring import calibration as cal
 from scoring.checkpoint import TrainedCategory, load_checkpoint, save_checkpoint
-from scoring.colour import colour_distances, combine, hsv_histograms, reference_subset
+from scoring.colour import colour_distances, combine, hsv_histograms, negative_factor, reference_subset
 from scoring.device import choose_device, describe
 from scoring.heatmaps import error_heatmap_png, occlusion_heatmap_png
 from scoring.model import ConvVAE, VAEConfig
@@ -32,11 +32,13 @@ from scoring.scorer import (
     resize_frames,
     weighted_error_maps,
 )
-from scoring.segments import TemporalParams, decide_segments, smooth_scores
+from scoring.segments import TemporalParams, decide_segments, smooth_scores, temporal_scores
+from scoring.selfref import SelfReference, rescored
 from scoring.shotcuts import detect_shot_cuts
 from scoring.training import ProgressCallback, TrainConfig, TrainingCancelled, train_vae
 
 __all__ = [
+    "DEFAULT_TRAIN_FPS",
     "CalibrationOptions",
     "ClipFrames",
     "ScoreResult",
@@ -48,9 +50,15 @@ __all__ = [
     "heatmap_png",
     "load_checkpoint",
     "save_checkpoint",
+    "decide_scores",
     "score_frames",
     "train_category",
 ]
+
+
+# Frames per second that training samples from reference clips: the dashboard's OFFSIDE_TRAIN_FPS default and
+# the command line's, the rate the leave-one-match-out benchmark trains at (docs/BENCHMARKS.md)
+DEFAULT_TRAIN_FPS = 5.0
 
 
 class HasFrames(Protocol):
@@ -143,16 +151,31 @@ class _Progress:
         return self.on_progress(epoch, step, metrics) if self.on_progress else None
 
 
-def _held_out_colour(histograms, held_out: np.ndarray, config: VAEConfig) -> np.ndarray | None:
-    """Colour distances of the ``held_out`` (bool mask) frames to a reference made of the other frames."""
+def held_out_colour(histograms, held_out: np.ndarray, config: VAEConfig, negatives=None) -> np.ndarray | None:
+    """Colour distances of the ``held_out`` (bool mask) frames to a reference made of the other frames,
+    times their ``negative_factor`` when the negative clips' histograms are given."""
     if histograms is None:
         return None
     reference = torch.from_numpy(reference_subset(histograms[~held_out], config.colour_references))
-    return colour_distances(histograms[held_out], reference, config.colour_neighbours)
+    distances = colour_distances(histograms[held_out], reference, config.colour_neighbours)
+    if negatives is None:
+        return distances
+    return distances * negative_factor(histograms[held_out], distances, negatives, config.colour_neighbours)
+
+
+def negative_reference(negative_frames: np.ndarray | None, config: VAEConfig) -> torch.Tensor | None:
+    """(R, D) histograms of the negative clips' frames (at most ``colour_references``, spread evenly) when
+    the configuration uses them, else None."""
+    if negative_frames is None or not len(negative_frames) or config.colour_weight <= 0:
+        return None
+    if not config.negative_colours:
+        return None
+    histograms = hsv_histograms(negative_frames, config.colour_grid)
+    return torch.from_numpy(reference_subset(histograms, config.colour_references))
 
 
 def _held_out_maps(frames, groups, times, options: TrainingOptions, device, progress: _Progress, final,
-                   histograms=None):  # fmt: skip
+                   histograms=None, negatives=None):  # fmt: skip
     """Per-pixel error maps (M, H, W) of frames no model trained on, the clip each came from (M,), and their
     colour distances to the frames trained on (M,) (None without ``histograms``).
 
@@ -162,7 +185,7 @@ def _held_out_maps(frames, groups, times, options: TrainingOptions, device, prog
     if options.calibration.holdout != "clips" or len(np.unique(groups)) < 2:
         held_out = np.zeros(len(frames), dtype=bool)
         held_out[final.val_index] = True
-        colour = _held_out_colour(histograms, held_out, options.model)
+        colour = held_out_colour(histograms, held_out, options.model, negatives)
         return error_maps(final.model, frames[held_out]), groups[held_out], colour
     fold_train = dataclasses.replace(options.train, epochs=options.calibration.fold_epochs)
     maps, clip_ids, colours = [], [], []
@@ -174,7 +197,7 @@ def _held_out_maps(frames, groups, times, options: TrainingOptions, device, prog
         )
         maps.append(error_maps(result.model, frames[~keep]))
         clip_ids.append(groups[~keep])
-        colours.append(_held_out_colour(histograms, ~keep, options.model))
+        colours.append(held_out_colour(histograms, ~keep, options.model, negatives))
     colour = None if histograms is None else np.concatenate(colours)
     return np.concatenate(maps), np.concatenate(clip_ids), colour
 
@@ -212,8 +235,10 @@ def train_category(
     histograms = (
         hsv_histograms(frames, options.model.colour_grid) if options.model.colour_weight > 0 else None
     )
+    neg_frames = _stack(negatives, options.model)[0] if negatives else None
+    neg_reference = negative_reference(neg_frames, options.model)
     maps, clip_ids, colour = _held_out_maps(
-        frames, groups, times, options, device, progress, result, histograms
+        frames, groups, times, options, device, progress, result, histograms, neg_reference
     )
     model = result.model.cpu()
     if options.model.normalise_pixels:
@@ -223,10 +248,9 @@ def train_category(
         reference = reference_subset(histograms, options.model.colour_references)
         model.set_colour_reference(torch.from_numpy(reference))
         held_out = combine(held_out, colour, options.model.colour_weight)
-    negative_losses = None
-    if negatives:
-        neg_frames, _, _ = _stack(negatives, options.model)
-        negative_losses = frame_errors(model, neg_frames)
+    if neg_reference is not None:
+        model.set_negative_reference(neg_reference)
+    negative_losses = None if neg_frames is None else frame_errors(model, neg_frames)
     calibration = cal.calibrate(
         held_out, negative_losses, options.calibration.percentile, options.calibration.method, clip_ids
     )
@@ -243,34 +267,65 @@ def train_category(
     return TrainedCategory(name, model, calibration, options.train, metadata)
 
 
+def _second_pass(categories: Sequence[CategoryModel], frames: np.ndarray, scores: np.ndarray,
+                 times: np.ndarray, window_s: float, options: SelfReference) -> np.ndarray:  # fmt: skip
+    """(K, N) scores after each category's reference took in the frames it confidently won (smoothed)."""
+    smoothed = smooth_scores(scores.min(axis=0), times, window_s)  # (N,)
+    winner = scores.argmin(axis=0)  # (N,)
+    return np.stack([
+        rescored(c.model, frames, scores[k], (smoothed <= options.confident_below) & (winner == k), options)
+        for k, c in enumerate(categories)
+    ])  # fmt: skip
+
+
 def score_frames(
     frameset: HasFrames,
     models: Sequence[TrainedCategory],
     temporal_params: TemporalParams | None = None,
     cut_times_s: np.ndarray | None = None,
     on_progress: Callable[[float], Any] | None = None,
+    self_reference: SelfReference | None = None,
 ) -> ScoreResult:
     """Score frames against one or more categories and turn the scores into in/out segments.
 
     A frame's normalised score is its lowest score over categories; "out" after smoothing and hysteresis.
     ``on_progress(fraction)`` is called after every batch. Segment boundaries snap to shot cuts found in
-    ``frames`` unless ``cut_times_s`` is given or ``temporal_params.snap_to_cuts_s`` is 0.
+    ``frames`` unless ``cut_times_s`` is given or ``temporal_params.snap_to_cuts_s`` is 0. With
+    ``self_reference`` a second pass re-scores the frames against references that include the video's own
+    confidently-in frames (``scoring.selfref``).
     """
     if not models:
         raise ValueError("scoring needs at least one trained category")
-    params = temporal_params or default_temporal_params()
-    frames, times = frameset.frames, np.asarray(frameset.timestamps_s, dtype=np.float64)
     categories = [CategoryModel(m.name, m.model, m.threshold) for m in models]
-    total, done = max(len(frames) * len(categories), 1), [0]
+    total, done = max(len(frameset.frames) * len(categories), 1), [0]
 
     def on_batch(n: int) -> None:
         done[0] += n
         if on_progress is not None:
             on_progress(done[0] / total)
 
-    errors, scores = normalised_scores(categories, frames, on_batch)
+    _, scores = normalised_scores(categories, frameset.frames, on_batch)
+    return decide_scores(frameset, models, scores, temporal_params, cut_times_s, self_reference)
+
+
+def decide_scores(
+    frameset: HasFrames,
+    models: Sequence[TrainedCategory],
+    scores: np.ndarray,
+    temporal_params: TemporalParams | None = None,
+    cut_times_s: np.ndarray | None = None,
+    self_reference: SelfReference | None = None,
+) -> ScoreResult:
+    """The second half of ``score_frames``: from first-pass normalised scores (K, N) of ``models`` to the
+    result (second pass, temporal decisions, segments, labels)."""
+    params = temporal_params or default_temporal_params()
+    frames, times = frameset.frames, np.asarray(frameset.timestamps_s, dtype=np.float64)
+    categories = [CategoryModel(m.name, m.model, m.threshold) for m in models]
+    thresholds = np.array([c.threshold for c in categories], dtype=np.float64)
+    if self_reference is not None:
+        scores = _second_pass(categories, frames, scores, times, params.window_s, self_reference)
     best = scores.min(axis=0)  # (N,)
-    if cut_times_s is None and params.snap_to_cuts_s > 0:
+    if cut_times_s is None and (params.snap_to_cuts_s > 0 or params.shot_max_s > 0):
         cut_times_s = detect_shot_cuts(times, frames)
     end_s = getattr(frameset, "end_s", None)  # a FrameSet knows where its video ends; bare clip frames do not
     out, segments = decide_segments(best, times, params, cut_times_s, end_s=end_s)
@@ -278,11 +333,11 @@ def score_frames(
     labels = [UNKNOWN if o else names[k] for k, o in zip(scores.argmin(axis=0), out, strict=True)]
     return ScoreResult(
         timestamps_s=times,
-        categories=[c.name for c in categories],
-        thresholds=np.array([c.threshold for c in categories]),
-        errors=errors,
+        categories=names,
+        thresholds=thresholds,
+        errors=scores * thresholds[:, None],
         scores=scores,
-        smoothed=smooth_scores(best, times, params.window_s),
+        smoothed=temporal_scores(best, times, params, cut_times_s),
         labels=labels,
         out=np.asarray(out, dtype=bool),
         segments=list(segments),

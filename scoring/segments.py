@@ -61,12 +61,15 @@ class TemporalParams:
     high: float = 1.0  # enter "out" when the smoothed score rises above this
     min_segment_s: float = 2.0  # shorter runs are merged into their neighbours
     snap_to_cuts_s: float = 0.5  # move a boundary to a shot cut at most this far away (0 = never)
+    # > 0: every shot (frames between two detected cuts) no longer than this takes its frames' median score
+    # as a whole, so a shot is in or out as one piece and boundaries fall on cuts (0 = frame by frame)
+    shot_max_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.low > self.high:
             raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
-        if self.window_s < 0 or self.min_segment_s < 0 or self.snap_to_cuts_s < 0:
-            raise ValueError("window_s, min_segment_s and snap_to_cuts_s must be >= 0")
+        if min(self.window_s, self.min_segment_s, self.snap_to_cuts_s, self.shot_max_s) < 0:
+            raise ValueError("window_s, min_segment_s, snap_to_cuts_s and shot_max_s must be >= 0")
 
 
 def format_timecode(seconds: float) -> str:
@@ -115,6 +118,38 @@ def _ragged_median(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.nda
     windows.sort(axis=1)  # the +inf padding sorts to the end
     rows = np.arange(len(lo))
     return 0.5 * (windows[rows, (counts - 1) // 2] + windows[rows, counts // 2])
+
+
+def shot_medians(
+    scores: np.ndarray, timestamps_s: np.ndarray, cut_times_s: np.ndarray, max_shot_s: float
+) -> np.ndarray:
+    """(N,) each frame's score replaced by the median score of its shot, the frames from one cut (a cut time
+    is the first frame of a new shot) to the next; shots longer than ``max_shot_s`` keep their own scores
+    (a cut the detector missed would otherwise decide two pieces of footage as one)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    times = np.asarray(timestamps_s, dtype=np.float64)
+    out = scores.copy()
+    if len(scores) == 0 or max_shot_s <= 0:
+        return out
+    shot = np.searchsorted(np.sort(np.asarray(cut_times_s, dtype=np.float64)), times, side="right")  # (N,)
+    starts = np.flatnonzero(np.r_[True, shot[1:] != shot[:-1]])
+    ends = np.r_[starts[1:], len(scores)]
+    interval = _frame_interval(times)
+    for first, stop in zip(starts, ends, strict=True):
+        if times[stop - 1] - times[first] + interval <= max_shot_s:
+            out[first:stop] = np.median(scores[first:stop])
+    return out
+
+
+def temporal_scores(
+    scores: np.ndarray, timestamps_s: np.ndarray, params: TemporalParams, cut_times_s: np.ndarray | None
+) -> np.ndarray:
+    """The scores the decisions threshold: rolling median, then (with ``shot_max_s`` and cuts) per-shot
+    medians of it."""
+    smoothed = smooth_scores(scores, timestamps_s, params.window_s)
+    if cut_times_s is None or params.shot_max_s <= 0:
+        return smoothed
+    return shot_medians(smoothed, timestamps_s, cut_times_s, params.shot_max_s)
 
 
 def hysteresis_decisions(scores: np.ndarray, high: float = 1.0, low: float = 0.9) -> np.ndarray:
@@ -271,7 +306,7 @@ def decide_segments(
     decisions (N,) bool, True = out, and the segments they form; mean scores are over the raw ``scores``."""
     params = params or TemporalParams()
     times = np.asarray(timestamps_s, dtype=np.float64)
-    smoothed = smooth_scores(scores, times, params.window_s)
+    smoothed = temporal_scores(scores, times, params, cut_times_s)
     decisions = hysteresis_decisions(smoothed, params.high, params.low)
     decisions = enforce_min_length(decisions, times, params.min_segment_s)
     segments = segments_from_decisions(decisions, scores, times, in_label, out_label, end_s)

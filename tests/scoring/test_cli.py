@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from scoring.cli import main, parse_time, parse_video_arg
-from scoring.pipeline import TrainingOptions, load_checkpoint
+from scoring.pipeline import DEFAULT_TRAIN_FPS, TrainingOptions, load_checkpoint
 from tests.synthetic import write_video
 
 FIELD_S, STUDIO_S = 4.0, 3.0
@@ -46,7 +46,14 @@ def test_train_writes_a_loadable_calibrated_model(field_model):
     assert trained.name == "field"
     assert trained.threshold > 0
     assert trained.config == replace(TrainingOptions().model, height=36, width=64)
-    assert trained.metadata["n_frames"] == int(FIELD_S * 10)
+    assert trained.metadata["n_frames"] == int(FIELD_S * DEFAULT_TRAIN_FPS)  # sampled at the default rate
+
+
+def test_train_fps_zero_takes_every_frame(two_scene_video, tmp_path):
+    out = tmp_path / "every"
+    args = ["train", "--out", str(out), "--epochs", "1", "--height", "36", "--width", "64", "--fps", "0"]
+    assert main([*args, "--holdout", "blocks", f"{two_scene_video}@0-{FIELD_S}"]) == 0
+    assert load_checkpoint(out).metadata["n_frames"] == int(FIELD_S * 10)
 
 
 def test_score_marks_the_untrained_scene_out_in_the_design_json(field_model, two_scene_video, tmp_path):

@@ -10,6 +10,7 @@ from scoring.colour import (
     combine,
     histogram_size,
     hsv_histograms,
+    negative_factor,
     reference_subset,
 )
 
@@ -84,3 +85,15 @@ def test_distances_match_a_plain_l1_when_bins_are_used_by_one_side_only():
             np.sort(expected, axis=1)[:, :k].mean(axis=1),
             rtol=1e-5,
         )
+
+
+def test_the_negative_factor_pushes_only_frames_nearer_the_negatives():
+    green, teal, blue = (hsv_histograms(solid(c)) for c in ((0, 160, 0), (0, 150, 110), (0, 0, 200)))
+    negatives = torch.from_numpy(np.concatenate([teal, teal]))
+    frames = np.concatenate([green, teal, blue])
+    to_category = np.array([0.1, 1.5, 2.0])  # green is the category's; teal and blue are not
+    factor = negative_factor(frames, to_category, negatives, neighbours=1)
+    assert factor[0] == 1.0  # nearer the category than the negatives: unchanged
+    assert factor[1] > 100  # a copy of a negative frame: pushed far out
+    assert factor[2] == 1.0  # far from both: no evidence either way
+    np.testing.assert_array_equal(negative_factor(frames, to_category, torch.zeros(0, COLOUR_BINS)), 1.0)

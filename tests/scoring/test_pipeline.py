@@ -117,3 +117,20 @@ def test_the_default_colour_grid_is_trained_saved_and_scored(tmp_path):
     assert score_frames(clip(2, n=20, seed=5), [loaded], RAW).out.all()
     inside = score_frames(clip(1, n=20, seed=7), [loaded], RAW)
     assert np.median(inside.best_scores) <= 1.5
+
+
+def test_negative_colours_push_out_a_look_marked_not_this_category(tmp_path):
+    coloured = dataclasses.replace(TINY, colour_weight=0.7, negative_colours=True)
+    opts = dataclasses.replace(options(), model=coloured)
+    plain = dataclasses.replace(opts, model=dataclasses.replace(coloured, negative_colours=False))
+    clips, teal = [clip(1), clip(1, seed=1)], clip(2, seed=3)  # the negative: another colour
+    with_negatives = train_category("green", clips, [teal], opts)
+    without = train_category("green", clips, [teal], plain)
+    assert with_negatives.model.negative_reference.shape == (40, 256)
+    assert without.model.negative_reference.shape == (0, 256)
+    save_checkpoint(with_negatives, tmp_path / "m")
+    loaded = load_checkpoint(tmp_path / "m")
+    assert torch.equal(loaded.model.negative_reference, with_negatives.model.negative_reference)
+    other_teal = clip(2, n=20, seed=9)  # the same sport, another clip
+    pushed = score_frames(other_teal, [loaded], RAW).errors
+    assert np.median(pushed) > 2 * np.median(score_frames(other_teal, [without], RAW).errors)

@@ -9,8 +9,10 @@ from scoring.segments import (
     format_timecode,
     hysteresis_decisions,
     segments_from_decisions,
+    shot_medians,
     smooth_scores,
     snap_boundaries,
+    temporal_scores,
 )
 
 
@@ -136,3 +138,37 @@ def test_min_length_cleans_thousands_of_noisy_runs():
     out = enforce_min_length(rng.random(5000) > 0.5, t, min_segment_s=2.0)
     segs = segments_from_decisions(out, np.zeros(5000), t)
     assert all(s.duration_s >= 2.0 - 1e-9 for s in segs) and len(segs) >= 2
+
+
+def test_a_short_shot_takes_its_median_score_as_a_whole():
+    t = times(60)  # 6 s at 10 fps; cuts at 2 s and 4 s make three shots of 2 s
+    scores = np.r_[np.full(20, 0.5), np.r_[np.full(12, 1.4), np.full(8, 0.8)], np.full(20, 0.5)]
+    out = shot_medians(scores, t, np.array([2.0, 4.0]), max_shot_s=3.0)
+    np.testing.assert_array_equal(out[20:40], np.full(20, 1.4))  # the shot is out as one piece
+    np.testing.assert_array_equal(out[:20], scores[:20])
+
+
+def test_a_shot_longer_than_the_limit_keeps_its_frame_scores():
+    t = times(60)
+    scores = np.r_[np.full(30, 0.5), np.full(30, 1.5)]  # a missed cut at 3 s inside one 6 s "shot"
+    np.testing.assert_array_equal(shot_medians(scores, t, np.array([]), max_shot_s=5.0), scores)
+    np.testing.assert_array_equal(shot_medians(scores, t, np.array([]), max_shot_s=0.0), scores)
+
+
+def test_shot_level_decisions_put_boundaries_on_cuts():
+    t = times(100)  # 10 s; an out shot from 4.0 s to 6.0 s whose scores cross the threshold only late
+    scores = np.full(100, 0.5)
+    scores[40:60] = np.r_[np.full(8, 0.95), np.full(12, 1.6)]
+    params = TemporalParams(window_s=0.0, min_segment_s=1.0, snap_to_cuts_s=0.0, shot_max_s=5.0)
+    decisions, segments = decide_segments(scores, t, params, np.array([4.0, 6.0]))
+    assert np.flatnonzero(decisions).tolist() == list(range(40, 60))
+    assert [(s.start_s, s.end_s, s.label) for s in segments] == [(0.0, 4.0, "in"), (4.0, 6.0, "out"),
+                                                                  (6.0, 10.0, "in")]  # fmt: skip
+
+
+def test_temporal_scores_without_cuts_are_the_rolling_median():
+    t, scores = times(30), np.r_[np.full(15, 0.2), np.full(15, 2.0)]
+    params = TemporalParams(window_s=0.5, shot_max_s=5.0)
+    np.testing.assert_array_equal(temporal_scores(scores, t, params, None), smooth_scores(scores, t, 0.5))
+    with pytest.raises(ValueError):
+        TemporalParams(shot_max_s=-1.0)
