@@ -5,6 +5,9 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from webapp.models import TrainedModel
+from webapp.thresholds import false_alarms
+
 
 class ErrorDetail(Schema):
     code: str
@@ -118,6 +121,14 @@ class ModelOut(Schema):
     device: str
     trained_at: datetime | None
     job_id: int | None
+    false_alarms_per_hour: float | None = Field(
+        None, description="out segments per hour of in-category video at the threshold (held-out frames)"
+    )
+
+    @staticmethod
+    def resolve_false_alarms_per_hour(obj) -> float | None:
+        alarms = false_alarms(obj) if isinstance(obj, TrainedModel) else None
+        return alarms.per_hour if alarms else None
 
 
 class ScoreIn(Schema):
