@@ -91,3 +91,13 @@ def test_the_category_page_charts_every_version_and_rolls_back_to_an_earlier_one
     assert list(TrainedModel.objects.filter(is_active=True)) == [first]
     scoring = owner_client.get(f"/videos/{video.pk}/").content.decode()
     assert f'value="{first.pk}" checked' in scoring and f'value="{second.pk}" checked' not in scoring
+
+
+def test_the_api_gives_each_version_its_false_alarms_per_hour(owner, model):
+    from django.test import Client
+
+    from webapp.models import ApiToken
+
+    _, raw = ApiToken.issue(owner, "script")
+    body = Client(headers={"Authorization": f"Bearer {raw}"}).get(f"/api/models/{model.pk}").json()
+    assert body["false_alarms_per_hour"] == pytest.approx(false_alarms_per_hour(held_out(2), 1.05, 5.0))

@@ -6,7 +6,9 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import StrictInt
 
+from webapp.models import TrainedModel
 from webapp.models.uploads import MAX_FILENAME_CHARS
+from webapp.thresholds import false_alarms
 
 
 class ErrorDetail(Schema):
@@ -130,6 +132,14 @@ class ModelOut(Schema):
     device: str
     trained_at: datetime | None
     job_id: int | None
+    false_alarms_per_hour: float | None = Field(
+        None, description="out segments per hour of in-category video at the threshold (held-out frames)"
+    )
+
+    @staticmethod
+    def resolve_false_alarms_per_hour(obj) -> float | None:
+        alarms = false_alarms(obj) if isinstance(obj, TrainedModel) else None
+        return alarms.per_hour if alarms else None
 
 
 class ScoreIn(Schema):
