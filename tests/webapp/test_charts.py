@@ -120,3 +120,20 @@ def test_acceptance_matrix_puts_models_on_rows_and_categories_on_columns():
     assert heat.text[0][0] == "95%" and heat.text[1][1] == "–"
     with pytest.raises(ValueError):
         charts.acceptance_matrix(["a"], ["b", "c"], np.ones((2, 2)))
+
+
+def test_the_threshold_caption_says_how_several_held_out_clips_make_the_threshold():
+    losses = np.linspace(0.0, 1.0, 200)
+    calibration = {"method": "percentile", "percentile": 95.0, "held_out_clips": 3}
+    caption = charts.threshold_caption(calibration, 0.725, losses)
+    assert "geometric mean over 3 held-out clips of each clip's 95th-percentile loss" in caption
+    assert "27.5% of the 200 held-out frames shown lie above it" in caption
+    fig = charts.calibration_histogram(losses, 0.725, caption=caption)
+    assert caption in fig.layout.title.text
+
+
+def test_the_threshold_caption_of_a_single_held_out_set_and_of_f1():
+    one = charts.threshold_caption({"method": "percentile", "percentile": 99.0}, 0.5, np.linspace(0, 1, 10))
+    assert "the 99th percentile of the held-out losses" in one and "50.0% of the 10" in one
+    f1 = charts.threshold_caption({"method": "f1", "percentile": 95.0}, 0.5, np.zeros(4))
+    assert "maximises F1" in f1 and "0.0% of the 4" in f1

@@ -174,7 +174,8 @@ def model_figures(model: TrainedModel, analysis: dict) -> dict:
     figures = {
         "curves": charts.training_curves(history, model.curves.get("best_epoch")) if history else None,
         "calibration": charts.calibration_histogram(
-            model.calibration_losses(), model.threshold, cal.get("negative_losses"), cal.get("f1_threshold")
+            model.calibration_losses(), model.threshold, cal.get("negative_losses"), cal.get("f1_threshold"),
+            caption=charts.threshold_caption(cal, model.threshold, model.calibration_losses()),
         ),
         "roc": charts.roc_figure(cal["roc"]["x"], cal["roc"]["y"], cal.get("auroc")) if cal.get("roc")
         else None,

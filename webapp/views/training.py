@@ -50,6 +50,11 @@ def model_detail(request, model_id: int):
         if model.is_ready and final
         else None,
         "calibration_json": calibration_figure(model),
+        "threshold_caption": charts.threshold_caption(
+            model.calibration, model.threshold, model.calibration_losses()
+        )
+        if model.is_ready and model.threshold
+        else "",
         "versions": model.category.models.order_by("-version")[:20],
     }
     return render(request, "training/model_detail.html", context)
@@ -60,7 +65,8 @@ def calibration_figure(model: TrainedModel) -> str | None:
     if not model.is_ready or not len(losses) or not model.threshold:
         return None
     negatives = model.calibration.get("negative_losses")
-    fig = charts.calibration_histogram(losses, model.threshold, negatives)
+    caption = charts.threshold_caption(model.calibration, model.threshold, losses)
+    fig = charts.calibration_histogram(losses, model.threshold, negatives, caption=caption)
     return fig.to_json()
 
 
