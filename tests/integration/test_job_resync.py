@@ -4,7 +4,7 @@ numbered events; a page that asks again (it saw a gap) gets a fresh snapshot."""
 import pytest
 from asgiref.sync import sync_to_async
 
-from tests.integration.helpers import job_socket, session_cookie_for
+from tests.integration.helpers import STATE_WAIT_S, job_socket, session_cookie_for
 from tests.training_fixtures import TINY_CONFIG
 from webapp.events import publish_job_event
 from webapp.models import Category, TrainedModel
@@ -36,18 +36,18 @@ async def test_the_socket_sends_the_snapshot_first_then_numbered_events(owner):
     socket = job_socket(f"/ws/jobs/{model.job_id}/", await sync_to_async(session_cookie_for)(owner))
     assert (await socket.connect())[0]
 
-    snapshot = await socket.receive_json_from(timeout=10)
+    snapshot = await socket.receive_json_from(timeout=STATE_WAIT_S)
     assert snapshot["type"] == "job.snapshot" and snapshot["seq"] == 2
     assert (snapshot["status"], snapshot["row_status"]) == ("running", "training")
     assert snapshot["epochs"] == EPOCHS
     assert (snapshot["epochs_done"], snapshot["epochs_total"], snapshot["eta_s"]) == (3, 8, 20.0)
 
     await sync_to_async(publish_job_event)(model.job, {"epoch": 4})
-    event = await socket.receive_json_from(timeout=10)
+    event = await socket.receive_json_from(timeout=STATE_WAIT_S)
     assert (event["type"], event["seq"], event["epoch"]) == ("job.update", 3, 4)
 
     await socket.send_json_to({"type": "resync"})
-    again = await socket.receive_json_from(timeout=10)
+    again = await socket.receive_json_from(timeout=STATE_WAIT_S)
     assert again["type"] == "job.snapshot" and again["seq"] == 3 and again["epochs"] == EPOCHS
     await socket.disconnect()
 
@@ -58,7 +58,7 @@ async def test_a_reconnecting_page_gets_the_final_state_it_missed(owner):
 
     socket = job_socket(f"/ws/jobs/{model.job_id}/", await sync_to_async(session_cookie_for)(owner))
     assert (await socket.connect())[0]
-    snapshot = await socket.receive_json_from(timeout=10)
+    snapshot = await socket.receive_json_from(timeout=STATE_WAIT_S)
     await socket.disconnect()
 
     assert (snapshot["status"], snapshot["row_status"], snapshot["error"]) == (

@@ -114,7 +114,7 @@ def test_a_training_whose_worker_dies_twice_fails_its_version_and_retry_works(
     release(job)
     client.post(f"/jobs/{job.pk}/retry/")
     assert TrainedModel.objects.get(pk=model.pk).status in ("queued", "training", "ready")
-    assert wait_for_job(job.pk, timeout_s=180).status == "succeeded"
+    assert wait_for_job(job.pk).status == "succeeded"
     model.refresh_from_db()
     assert model.status == "ready" and model.error == "" and model.is_active
 
