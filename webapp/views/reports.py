@@ -6,12 +6,13 @@ from dataclasses import asdict
 
 import numpy as np
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from scoring.segments import format_timecode
 from webapp import charts, exports, model_analysis, report_images
+from webapp.access import visible_or_404
 from webapp.models import Category, Job, ScoringRun, TrainedModel
 from webapp.report_data import RunData, full_arrays, histogram_figure, params_from_query, plotly_json
 from webapp.report_data import timeline_figure as run_timeline_figure
@@ -20,10 +21,8 @@ EXPORT_TYPES = {"csv": "text/csv", "json": "application/json", "edl": "text/plai
 
 
 def visible_run_or_404(request, run_id: int) -> ScoringRun:
-    run = get_object_or_404(ScoringRun.objects.select_related("video", "owner"), pk=run_id)
-    if not run.is_visible_to(request.user):
-        raise Http404("No such scoring run.")
-    return run
+    runs = ScoringRun.objects.select_related("video", "job", "owner")
+    return visible_or_404(runs, request.user, run_id, "scoring run")
 
 
 def report_data_or_404(request, run_id: int) -> RunData:
@@ -37,8 +36,8 @@ def report_data_or_404(request, run_id: int) -> RunData:
 
 
 def visible_model_or_404(request, model_id: int) -> TrainedModel:
-    model = get_object_or_404(TrainedModel.objects.select_related("category"), pk=model_id)
-    if not model.is_visible_to(request.user) or not model.is_ready:
+    model = visible_or_404(TrainedModel.objects.select_related("category"), request.user, model_id, "model")
+    if not model.is_ready:  # reports exist for ready versions only
         raise Http404("No such model.")
     return model
 

@@ -2,27 +2,19 @@
 (progress bar, stage, ETA and loss curves over the WebSocket), and making a version active."""
 
 from django.contrib import messages
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from webapp import charts
-from webapp.models import Category, TrainedModel
+from webapp.access import visible_or_404
+from webapp.models import TrainedModel
 from webapp.training_forms import TrainForm
-
-
-def visible_category_or_404(request, category_id: int) -> Category:
-    category = get_object_or_404(Category, pk=category_id)
-    if not category.is_visible_to(request.user):
-        raise Http404("No such category.")
-    return category
+from webapp.views.categories import visible_category_or_404
 
 
 def visible_model_or_404(request, model_id: int) -> TrainedModel:
-    model = get_object_or_404(TrainedModel.objects.select_related("category", "job"), pk=model_id)
-    if not model.is_visible_to(request.user):
-        raise Http404("No such model.")
-    return model
+    models = TrainedModel.objects.select_related("category", "job")
+    return visible_or_404(models, request.user, model_id, "model")
 
 
 @require_http_methods(["GET", "POST"])
