@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
+from scoring.latent import interpolation, prior_samples
 from scoring.segments import format_timecode
 from webapp import charts, exports, model_analysis, report_images
 from webapp.access import visible_or_404
@@ -227,14 +228,14 @@ def grid_png(model: TrainedModel, trained, grid: str) -> bytes | None:
     from scoring.heatmaps import encode_png
 
     if grid == "prior":
-        images = report_images.prior_samples(trained.model, 16)
+        images = prior_samples(trained.model, 16)
         return encode_png(report_images.enlarge(report_images.tile(images, 8), images.shape[2]))
     frames = model_analysis.reference_frames(model, trained)
     if not len(frames):
         return None
     if grid == "samples":
         return report_images.pairs_grid(frames, trained.model)
-    images = report_images.interpolation(trained.model, frames[0], frames[-1], 10)
+    images = interpolation(trained.model, frames[0], frames[-1], 10)
     return encode_png(report_images.enlarge(report_images.tile(images, 10), images.shape[2]))
 
 
