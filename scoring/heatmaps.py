@@ -49,12 +49,6 @@ def encode_png(image_rgb: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def squared_error_map(frame: np.ndarray, reconstruction: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 or float in the same range -> (H, W) float32 mean squared error over channels."""
-    diff = np.asarray(frame, dtype=np.float32) - np.asarray(reconstruction, dtype=np.float32)
-    return np.mean(diff * diff, axis=2)
-
-
 def error_heatmap_png(frame_rgb_full: np.ndarray, error_map: np.ndarray, alpha: float = 0.5,
                       vmax: float | None = None) -> bytes:  # fmt: skip
     """PNG bytes of the full-size frame with the model-size (h, w) error map over it. Pass a shared ``vmax``
