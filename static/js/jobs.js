@@ -3,6 +3,8 @@
 //   [data-live-jobs]              a table whose rows carry data-job-id
 //   [data-row-status-of="<id>"]   a badge showing the status of the row job <id> works on (version, run)
 //   [data-show-when="active"|"retryable"]  buttons shown only while the job runs / once it failed
+//   [data-job-status-of="<id>"]   a job's status in a list (renders), [data-show-when-succeeded="<id>"] its
+//                                 download link: followed over the user's job-list socket
 // A job's socket first sends a snapshot (type "job.snapshot"), then events numbered by "seq": an event the
 // snapshot already holds is dropped, and a gap in the numbers asks the server for a new snapshot. The
 // snapshot is dispatched as the DOM event "offside:snapshot", every event as "offside:job".
@@ -154,6 +156,16 @@
     setField(row, "duration", formatSeconds(event.duration_s));
   }
 
+  // Statuses of jobs listed on a page (renders of a run): from the user's list socket.
+  function updateListed(event) {
+    document.querySelectorAll('[data-job-status-of="' + event.id + '"]').forEach((el) => {
+      el.textContent = event.status;
+    });
+    document.querySelectorAll('[data-show-when-succeeded="' + event.id + '"]').forEach((el) => {
+      el.hidden = event.status !== "succeeded";
+    });
+  }
+
   function start() {
     const card = document.querySelector("[data-job-live]");
     if (card) {
@@ -165,6 +177,9 @@
       // The list socket has no snapshot: after a drop, reload to show what changed meanwhile.
       connect("/ws/jobs/", (event) => tables.forEach((table) => updateRow(table, event)),
         () => window.location.reload());
+    }
+    if (!card && !tables.length && document.querySelector("[data-job-status-of]")) {
+      connect("/ws/jobs/", updateListed, () => window.location.reload());
     }
   }
 
