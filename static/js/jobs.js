@@ -4,7 +4,8 @@
 //   [data-row-status-of="<id>"]   a badge showing the status of the row job <id> works on (version, run)
 //   [data-show-when="active"|"retryable"]  buttons shown only while the job runs / once it failed
 //   [data-job-status-of="<id>"]   a job's status in a list (renders), [data-show-when-succeeded="<id>"] its
-//                                 download link: followed over the user's job-list socket
+//                                 download link; on pages without a card these and the row badges follow
+//                                 the user's job-list socket
 // A job's socket first sends a snapshot (type "job.snapshot"), then events numbered by "seq": an event the
 // snapshot already holds is dropped, and a gap in the numbers asks the server for a new snapshot. The
 // snapshot is dispatched as the DOM event "offside:snapshot", every event as "offside:job".
@@ -118,12 +119,15 @@
     document.querySelectorAll('[data-show-when="retryable"]').forEach((el) => {
       el.hidden = !(event.status === "failed" || event.status === "cancelled");
     });
-    if (event.row_status) {
-      document.querySelectorAll('[data-row-status-of="' + event.id + '"]').forEach((el) => {
-        el.textContent = event.row_status;
-        el.className = "status-pill status-" + event.row_status;
-      });
-    }
+    updateRowStatus(event);
+  }
+
+  function updateRowStatus(event) {
+    if (!event.row_status) return;
+    document.querySelectorAll('[data-row-status-of="' + event.id + '"]').forEach((el) => {
+      el.textContent = event.row_status;
+      el.className = "status-pill status-" + event.row_status;
+    });
   }
 
   function updateCard(card, event) {
@@ -156,8 +160,10 @@
     setField(row, "duration", formatSeconds(event.duration_s));
   }
 
-  // Statuses of jobs listed on a page (renders of a run): from the user's list socket.
+  // Statuses of jobs (renders of a run) and of their rows (a category's versions) listed on a page: from the
+  // user's list socket.
   function updateListed(event) {
+    updateRowStatus(event);
     document.querySelectorAll('[data-job-status-of="' + event.id + '"]').forEach((el) => {
       el.textContent = event.status;
     });
@@ -173,13 +179,11 @@
       setInterval(() => setField(card, "eta", etaText(card.dataset.status)), 1000);
     }
     const tables = document.querySelectorAll("[data-live-jobs]");
-    if (tables.length && !card) {
+    const listed = document.querySelector("[data-job-status-of], [data-row-status-of]");
+    if (!card && (tables.length || listed)) {
       // The list socket has no snapshot: after a drop, reload to show what changed meanwhile.
-      connect("/ws/jobs/", (event) => tables.forEach((table) => updateRow(table, event)),
-        () => window.location.reload());
-    }
-    if (!card && !tables.length && document.querySelector("[data-job-status-of]")) {
-      connect("/ws/jobs/", updateListed, () => window.location.reload());
+      const onEvent = (event) => { tables.forEach((table) => updateRow(table, event)); updateListed(event); };
+      connect("/ws/jobs/", onEvent, () => window.location.reload());
     }
   }
 

@@ -3,10 +3,11 @@ epoch it missed, and the badges and buttons follow the job to its end without a 
 
 import pytest
 
+from tests.browser.conftest import off_the_page_thread
 from tests.browser.test_datasets_in_the_browser import log_in
 from tests.integration.helpers import STATE_WAIT_MS
 from tests.training_fixtures import TINY_CONFIG, category_with_clip, ready_video
-from webapp.models import TrainedModel
+from webapp.models import Category, TrainedModel
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -82,3 +83,18 @@ def test_a_training_page_keeps_up_while_its_socket_is_cut_and_restored(worker, p
     assert page.locator("#cancel-button").is_hidden() and page.locator("#retry-button").is_visible()
     assert page.inner_text('[data-field="eta"]') == ""
     assert page.evaluate("window.sameDocument === true"), "the page followed the job live, without a reload"
+
+
+def test_a_categorys_version_badge_follows_its_training_live(page, owner):
+    category = Category.objects.create(owner=owner, name="soccer")
+    model = TrainedModel.start_training(category, owner, TINY_CONFIG, enqueue=False)
+    log_in(page, owner)
+    page.goto(f"/categories/{category.pk}/")
+    badge = page.locator(f'tr[data-model-id="{model.pk}"] .status-pill')
+    assert badge.inner_text() == "queued"
+    page.locator("[data-live-indicator]", has_text="connected").wait_for()
+
+    off_the_page_thread(lambda: model.job.claim() and model.job.publish())
+    badge.filter(has_text="training").wait_for()
+    off_the_page_thread(lambda: model.job.mark_cancelled())
+    badge.filter(has_text="failed").wait_for()

@@ -2,10 +2,9 @@
 error heatmap and seeks the player, the what-if control re-decides the segments in the page, and an
 occlusion map runs as a job on the real worker and appears when done."""
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
+from tests.browser.conftest import off_the_page_thread
 from tests.browser.test_datasets_in_the_browser import log_in
 from tests.report_fixtures import scored_run
 from webapp.models import Job
@@ -75,13 +74,6 @@ def test_click_on_the_timeline_shows_the_frame_and_its_heatmap(worker, page, own
     image_loaded(page, "#frame-occlusion")
     job = Job.objects.get(kind=Job.Kind.HEATMAP, params__run_id=run.pk)
     assert job.status == "succeeded" and job.progress == 1.0
-
-
-def off_the_page_thread(change) -> None:
-    """Run a job change as a worker would: on a thread of its own (Playwright's loop owns this one, and
-    publishing an event needs one)."""
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(change).result()
 
 
 def test_the_report_lists_renders_whose_status_follows_the_job_live(page, owner, tmp_path):
