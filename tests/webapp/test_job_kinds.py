@@ -149,7 +149,7 @@ def test_the_migration_fails_rows_left_behind_by_jobs_that_ended_without_them(ow
 
     from django.apps import apps
 
-    migration = import_module("webapp.migrations.0006_issue14_job_seam")
+    migration = import_module("webapp.migrations.0006_issue14_rows_follow_their_jobs")
     video = make_row(owner, "stuck", status="processing")
     job = Job.objects.create(kind="probe_video", owner=owner, video=video, status="failed", error="lost")
     category = Category.objects.create(owner=owner, name="soccer")

@@ -1,8 +1,7 @@
-"""The job seam: a job numbers its events (``event_seq``, for pages that resync after a gap), and rows left
-behind by jobs that ended without them (before the job seam): a version or run whose job failed or
+"""Rows left behind by jobs that ended without them (before the job seam): a version or run whose job failed or
 was cancelled, a video whose latest probe job did, become failed with the job's reason."""
 
-from django.db import migrations, models
+from django.db import migrations
 from django.db.models import OuterRef, Subquery
 
 ENDED = ("failed", "cancelled")
@@ -35,7 +34,4 @@ def fail_rows_of_ended_jobs(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("webapp", "0005_video_stream_facts")]
 
-    operations = [
-        migrations.AddField(model_name="job", name="event_seq", field=models.PositiveIntegerField(default=0)),
-        migrations.RunPython(fail_rows_of_ended_jobs, migrations.RunPython.noop),
-    ]
+    operations = [migrations.RunPython(fail_rows_of_ended_jobs, migrations.RunPython.noop)]
