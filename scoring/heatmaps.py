@@ -49,12 +49,6 @@ def encode_png(image_rgb: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def squared_error_map(frame: np.ndarray, reconstruction: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8 or float in the same range -> (H, W) float32 mean squared error over channels."""
-    diff = np.asarray(frame, dtype=np.float32) - np.asarray(reconstruction, dtype=np.float32)
-    return np.mean(diff * diff, axis=2)
-
-
 def error_heatmap_png(frame_rgb_full: np.ndarray, error_map: np.ndarray, alpha: float = 0.5,
                       vmax: float | None = None) -> bytes:  # fmt: skip
     """PNG bytes of the full-size frame with the model-size (h, w) error map over it. Pass a shared ``vmax``
@@ -85,10 +79,12 @@ def occlusion_map(
     stride: int = 4,
     fill: str | float = "mean",
     batch_size: int = 128,
+    on_progress: Callable[[float], object] | None = None,
 ) -> np.ndarray:
     """(H, W, 3) uint8 RGB at model size -> (H, W) float32: how much the score drops when each region is
     occluded, averaged over the overlapping patches covering each pixel. Positive = the region makes the
     frame look foreign; negative = hiding it makes the frame look worse (it looked typical).
+    ``on_progress(fraction)`` follows the batches of occluded copies (0..1).
 
     Cost: one score of (H / stride) * (W / stride) occluded copies, e.g. 322 at 60x96 with the defaults.
     """
@@ -110,6 +106,8 @@ def occlusion_map(
         for (y, x), drop in zip(chunk, drops, strict=True):
             total[y : y + patch, x : x + patch] += drop
             count[y : y + patch, x : x + patch] += 1
+        if on_progress is not None:
+            on_progress(min((start + len(chunk)) / len(origins), 1.0))
     return (total / np.maximum(count, 1)).astype(np.float32)
 
 

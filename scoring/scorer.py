@@ -92,13 +92,6 @@ def aggregate_errors(
     return flat.kthvalue(k, dim=1).values
 
 
-def error_from_recon(
-    x: torch.Tensor, recon: torch.Tensor, pool: int = 1, quantile: float | None = None
-) -> torch.Tensor:
-    """Per-frame error (B,) of a batch and its reconstruction, without per-pixel scaling."""
-    return aggregate_errors(pixel_errors(x, recon), pool, quantile)
-
-
 def model_error(model: ConvVAE, err: torch.Tensor) -> torch.Tensor:
     """Per-frame reconstruction error (B,) from per-pixel errors (B, H, W) as ``model``'s configuration
     defines it (without the colour term: see ``with_colour``)."""
@@ -199,10 +192,3 @@ def normalised_scores(
     errors = np.stack([frame_errors(c.model, frames, on_batch=on_batch) for c in categories])
     thresholds = np.array([c.threshold for c in categories], dtype=np.float64)[:, None]
     return errors, errors / thresholds
-
-
-def assign_labels(scores: np.ndarray, names: Sequence[str]) -> list[str]:
-    """Category with the lowest normalised score per frame, or "unknown" when every score is above 1."""
-    best = scores.argmin(axis=0)  # (N,)
-    inside = scores.min(axis=0) <= 1.0
-    return [names[b] if ok else UNKNOWN for b, ok in zip(best, inside, strict=True)]

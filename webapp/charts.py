@@ -226,14 +226,35 @@ def training_curves(history: Sequence[dict], best_epoch: int | None = None) -> g
     return fig
 
 
+def threshold_caption(calibration: dict, threshold: float, held_out_losses: np.ndarray) -> str:
+    """What the threshold is, exactly (``calibration``: a TrainedModel's calibration dict), and the share of
+    the ``held_out_losses`` (N,) shown that lie above it: with several held-out clips the percentile is taken
+    per clip and combined, so that share need not be 100 minus the percentile."""
+    percentile, clips = float(calibration.get("percentile") or 0), calibration.get("held_out_clips")
+    if calibration.get("method") == "f1":
+        rule = "the loss that maximises F1 between held-out reference frames and negative-clip frames"
+    elif clips and clips > 1:
+        rule = (
+            f"the geometric mean over {clips} held-out clips of each clip's {percentile:g}th-percentile loss"
+        )
+    else:
+        rule = f"the {percentile:g}th percentile of the held-out losses"
+    losses = np.asarray(held_out_losses, dtype=np.float64)
+    above = float(np.mean(losses > threshold)) if len(losses) else 0.0
+    shown = f"{above:.1%} of the {len(losses)} held-out frames shown lie above it"
+    return f"Threshold {threshold:.4g} = {rule}; {shown}."
+
+
 def calibration_histogram(
     held_out_losses: np.ndarray,
     threshold: float,
     negative_losses: np.ndarray | None = None,
     f1_threshold: float | None = None,
     bins: int = 50,
+    caption: str = "",
 ) -> go.Figure:
-    """Raw reconstruction losses of held-out reference frames (and negatives) with the decision threshold."""
+    """Raw reconstruction losses of held-out reference frames (and negatives) with the decision threshold;
+    ``caption`` (``threshold_caption``) says under the title what the threshold is."""
     fig = go.Figure()
     fig.add_trace(go.Histogram(x=np.asarray(held_out_losses, dtype=np.float64), name="held-out reference",
                                nbinsx=bins, marker_color=REFERENCE_COLOUR, opacity=0.6))  # fmt: skip
@@ -246,7 +267,8 @@ def calibration_histogram(
     fig.update_layout(
         barmode="overlay", xaxis_title="reconstruction loss", yaxis_title="frames", margin=_MARGIN,
         legend=_LEGEND,
-        title={"text": "Calibration losses and threshold", "font": {"size": 14}},
+        title={"text": "Calibration losses and threshold" + (f"<br><sup>{caption}</sup>" if caption else ""),
+               "font": {"size": 14}},
     )  # fmt: skip
     return fig
 

@@ -22,12 +22,13 @@ def user_jobs_group(user_id: int) -> str:
 
 
 def publish_job_event(job, extra: dict | None = None) -> None:
-    """Send the job's current state (plus optional extras such as loss values) to every interested group.
+    """Send the job's current state (plus optional extras such as loss values) to every interested group,
+    numbered (``seq``) so that a page seeing a gap asks for a snapshot, and with its row's status.
 
     Live updates are a convenience: when Redis is unreachable the job still runs and its row stays correct,
     so a failure here is logged, never raised.
     """
-    event = job.as_event()
+    event = {**job.as_event(), "seq": job.next_event_seq(), "row_status": job.row_status()}
     if extra:
         event.update(extra)
     layer = get_channel_layer()

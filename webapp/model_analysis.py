@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from scoring.files import write_atomic
+from scoring.latent import latent_means
 from webapp.media_layout import REPORTS, media_path
 from webapp.models import Category, FrameSet, ReferenceClip, TrainedModel, Video
 
@@ -99,15 +100,6 @@ def compute_analysis(trained, samples: list[ClipSample]) -> dict:
                       "losses": frame_errors(trained.model, sample.frames).tolist()})  # fmt: skip
         mu[sample.kind] += latent_means(trained.model, sample.frames).tolist()
     return {"version": ANALYSIS_VERSION, "clips": clips, "mu": mu}
-
-
-def latent_means(model, frames: np.ndarray) -> np.ndarray:
-    """(n, latent) encoder means of uint8 frames (n, h, w, 3) at the model's size."""
-    import torch
-
-    with torch.inference_mode():
-        x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float().div(255.0)
-        return model.encode(x)[0].numpy()
 
 
 def reference_frames(model: TrainedModel, trained, limit: int = 16) -> np.ndarray:

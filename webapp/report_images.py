@@ -11,7 +11,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
 from scoring.files import write_atomic
 from scoring.heatmaps import encode_png, error_heatmap_png, occlusion_heatmap_png
@@ -64,31 +63,15 @@ def render_occlusion(run, trained, frameset_frames, index: int, t_s: float, mode
     """Occlusion sensitivity (Zeiler & Fergus 2014) of one frame as a PNG; ``report(fraction)`` per batch."""
     full = display_frame(run.video, t_s)
     small = model_input(frameset_frames, index, full, trained.config)[0]
-    calls = [0]
-    total = max(1, occlusion_batches(small.shape[0], small.shape[1]))
 
     def score_batch(batch: np.ndarray) -> np.ndarray:
-        calls[0] += 1
-        if report is not None:
-            report(min(calls[0] / (total + 1), 1.0))
         return frame_errors(trained.model, batch) / trained.threshold
 
-    png = occlusion_heatmap_png(full, small, score_batch, batch_size=OCCLUSION_BATCH)
+    png = occlusion_heatmap_png(full, small, score_batch, batch_size=OCCLUSION_BATCH, on_progress=report)
     return write_atomic(heatmap_path(run, index, model_index, "occlusion"), png)
 
 
-OCCLUSION_BATCH = 32  # occluded copies scored at once: small enough for a progress bar that moves
-OCCLUSION_PATCH, OCCLUSION_STRIDE = 8, 4  # scoring.heatmaps.occlusion_map defaults
-
-
-def occlusion_batches(height: int, width: int) -> int:
-    """How many ``score_batch`` calls the occlusion map makes after the unoccluded one."""
-
-    def positions(size: int) -> int:
-        last = max(size - OCCLUSION_PATCH, 0)
-        return len(set(range(0, last + 1, OCCLUSION_STRIDE)) | {last})
-
-    return -(-positions(height) * positions(width) // OCCLUSION_BATCH)
+OCCLUSION_BATCH = 16  # occluded copies scored at once: small enough for a progress bar that moves
 
 
 # --- image grids for the model report -----------------------------------------------------------------------
@@ -124,21 +107,3 @@ def pairs_grid(frames: np.ndarray, model, columns: int = 8) -> bytes:
     gap = np.full((6, bands[0].shape[1], 3), 255, dtype=np.uint8)
     sheet = np.concatenate([x for band in bands for x in (band, gap)][:-1])
     return encode_png(enlarge(sheet, frames.shape[2]))
-
-
-@torch.inference_mode()
-def prior_samples(model, count: int = 16, seed: int = 0) -> np.ndarray:
-    """Decoder means of z ~ N(0, I): what the model thinks the category looks like. uint8 (count, h, w, 3)."""
-    gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(count, model.config.latent_dim, generator=gen)  # (count, latent)
-    return model.decode(z).permute(0, 2, 3, 1).mul(255).round().byte().numpy()
-
-
-@torch.inference_mode()
-def interpolation(model, first: np.ndarray, last: np.ndarray, steps: int = 10) -> np.ndarray:
-    """Decoder means along the line between the latent means of two frames: uint8 (steps, h, w, 3)."""
-    x = torch.from_numpy(np.stack([first, last])).permute(0, 3, 1, 2).float().div(255.0)
-    mu = model.encode(x)[0]  # (2, latent)
-    weights = torch.linspace(0, 1, steps)[:, None]  # (steps, 1)
-    z = (1 - weights) * mu[0] + weights * mu[1]  # (steps, latent)
-    return model.decode(z).permute(0, 2, 3, 1).mul(255).round().byte().numpy()

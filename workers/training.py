@@ -4,10 +4,12 @@ Stages (and their share of the progress bar): "Extracting frames" (0-10 %), "Tra
 (10-95 %, epochs of the final model then of the leave-one-clip-out calibration models), "Saving".
 """
 
+import time
+
 from django.conf import settings
 
 from webapp.models import TrainedModel
-from webapp.models.training import thin_calibration
+from webapp.models.training import epoch_facts, thin_calibration
 from workers.framesets import ready_clip_frames, sampling_spec
 from workers.jobs import InputError
 
@@ -83,9 +85,10 @@ class EpochProgress:
     job stops within one epoch (and within 20 steps when the throttle lets a batch report through).
     """
 
-    def __init__(self, model: TrainedModel, report, n_folds: int):
-        self.model, self.report, self.n_folds = model, report, n_folds
+    def __init__(self, model: TrainedModel, report, n_folds: int, epochs_total: int):
+        self.model, self.report, self.n_folds, self.epochs_total = model, report, n_folds, epochs_total
         self.epochs: list[dict] = []
+        self.started = time.monotonic()
 
     def stage(self, fold: int) -> str:
         return "Training" if fold == 0 else f"Calibrating (fold {fold} of {self.n_folds})"
@@ -96,13 +99,16 @@ class EpochProgress:
         if "val_loss" not in metrics:
             self.report(fraction, self.stage(fold))
             return False
-        point = {"fold": fold, "epoch": int(epoch)}
+        # elapsed_s: measured time since training began, so the ETA follows real epoch durations
+        point = {"fold": fold, "epoch": int(epoch), "elapsed_s": round(time.monotonic() - self.started, 3)}
         for key in ("train_loss", "val_loss", "train_recon", "train_kl"):
             if key in metrics:
                 point[key] = float(metrics[key])
         self.epochs.append(point)
-        self.model.save_curves(self.epochs)
-        self.report(fraction, self.stage(fold), extra=point)
+        self.model.save_curves(self.epochs, self.epochs_total)
+        facts = epoch_facts(self.epochs, self.epochs_total)
+        del facts["epochs"]  # the page has the points so far; an event adds one
+        self.report(fraction, self.stage(fold), extra={**point, **facts})
         return False
 
 
@@ -113,7 +119,9 @@ def fold_count(options, positives) -> int:
 def run_training(model: TrainedModel, positives, negatives, options, report):
     from scoring.pipeline import train_category
 
-    progress = EpochProgress(model, report, fold_count(options, positives))
+    n_folds = fold_count(options, positives)
+    epochs_total = options.train.epochs + n_folds * options.calibration.fold_epochs
+    progress = EpochProgress(model, report, n_folds, epochs_total)
     report(EXTRACT_SHARE, "Training", force=True)
     device = settings.OFFSIDE_DEVICE or None
     trained = train_category(model.category.name, positives, negatives, options, progress, device)

@@ -36,6 +36,12 @@
     return this.traces[this.index[key]];
   };
 
+  LiveChart.prototype.reset = function (points) {
+    this.traces = [];
+    this.index = {};
+    points.forEach((p) => this.add(p));
+  };
+
   LiveChart.prototype.add = function (point) {
     const fold = Number(point.fold || 0);
     if (point.train_loss !== undefined) {
@@ -74,6 +80,12 @@
     chart.draw();
     const jobId = Number(el.dataset.jobId);
     const wasRunning = el.dataset.jobStatus && !TERMINAL.includes(el.dataset.jobStatus);
+    // A snapshot (on connect, reconnect or after a gap) holds the whole loss history: redraw from it.
+    document.addEventListener("offside:snapshot", (e) => {
+      if (e.detail.id !== jobId || !e.detail.epochs) return;
+      chart.reset(e.detail.epochs);
+      chart.draw();
+    });
     document.addEventListener("offside:job", (e) => {
       const event = e.detail;
       if (event.id !== jobId) return;

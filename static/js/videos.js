@@ -17,9 +17,10 @@
       Array.from(document.querySelectorAll("[data-probe-job]")).map((el) => Number(el.dataset.probeJob))
     );
     if (!waiting.size || !window.OffsideJobs) return;
+    // The list socket has no snapshot: after a drop, reload in case a probe finished meanwhile.
     window.OffsideJobs.connect("/ws/jobs/", (event) => {
       if (waiting.has(event.id) && TERMINAL.includes(event.status)) reloadSoon();
-    });
+    }, reloadSoon);
   }
 
   function formatSeconds(seconds) {

@@ -6,6 +6,7 @@ fail). Playwright's sync API cannot run inside an asyncio loop, so browser tests
 
 import os
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,13 @@ BROWSER_CHUNK_BYTES = 64 * 1024
 def isolated_media_root(settings, live_media_root):
     """Share one media folder with the Daphne and worker processes."""
     settings.MEDIA_ROOT = live_media_root
+
+
+def off_the_page_thread(change) -> None:
+    """Run a job change as a worker would: on a thread of its own (Playwright's loop owns this one, and
+    publishing an event needs one)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(change).result()
 
 
 def free_port() -> int:

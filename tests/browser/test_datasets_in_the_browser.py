@@ -8,6 +8,7 @@ import pytest
 
 from tests.browser.conftest import BROWSER_CHUNK_BYTES
 from tests.conftest import PASSWORD
+from tests.integration.helpers import STATE_WAIT_MS
 from tests.synthetic import write_not_a_video, write_video
 from webapp.models import Category, ReferenceClip, Upload, Video
 
@@ -44,8 +45,8 @@ def test_upload_then_categorise_a_time_range(worker, page, owner, tmp_path):
     page.set_input_files("#file-input", [str(clip_file), str(junk)])
     good_row = page.locator(".upload-item", has_text="derby-highlights.webm")
     bad_row = page.locator(".upload-item", has_text="notes.mp4")
-    good_row.locator('[data-role="state"]', has_text="ready").wait_for(timeout=90_000)
-    bad_row.locator('[data-role="state"]', has_text="failed").wait_for(timeout=90_000)
+    good_row.locator('[data-role="state"]', has_text="ready").wait_for(timeout=STATE_WAIT_MS)
+    bad_row.locator('[data-role="state"]', has_text="failed").wait_for(timeout=STATE_WAIT_MS)
     assert "Not a video" in bad_row.inner_text()
     video = Video.objects.get(title="derby-highlights")
     assert video.status == "ready" and video.frame_count == 40
@@ -112,7 +113,7 @@ def test_an_upload_survives_a_dropped_connection_and_a_page_reload(worker, page,
     assert "long-take.webm" in page.inner_text("#unfinished-uploads")
     page.set_input_files("#file-input", str(movie))
     row = page.locator(".upload-item", has_text="long-take.webm")
-    row.locator('[data-role="state"]', has_text="ready").wait_for(timeout=90_000)
+    row.locator('[data-role="state"]', has_text="ready").wait_for(timeout=STATE_WAIT_MS)
     assert network["offsets"][0] == BROWSER_CHUNK_BYTES  # resumed where the server stopped, not restarted
     video = Video.objects.get(title="long-take")
     assert video.sha256 == hashlib.sha256(data).hexdigest() and video.size_bytes == len(data)
@@ -190,7 +191,7 @@ def test_files_dropped_on_the_drop_zone_are_uploaded(worker, page, owner, tmp_pa
         [movie.name, base64.b64encode(movie.read_bytes()).decode()],
     )
     row = page.locator(".upload-item", has_text="dropped.webm")
-    row.locator('[data-role="state"]', has_text="ready").wait_for(timeout=90_000)
+    row.locator('[data-role="state"]', has_text="ready").wait_for(timeout=STATE_WAIT_MS)
     row.locator("text=Open video").click()
     page.wait_for_url("**/videos/*/")
     assert Video.objects.get(title="dropped").status == "ready"

@@ -4,6 +4,7 @@ occlusion map runs as a job on the real worker and appears when done."""
 
 import pytest
 
+from tests.browser.conftest import off_the_page_thread
 from tests.browser.test_datasets_in_the_browser import log_in
 from tests.report_fixtures import scored_run
 from webapp.models import Job
@@ -73,3 +74,20 @@ def test_click_on_the_timeline_shows_the_frame_and_its_heatmap(worker, page, own
     image_loaded(page, "#frame-occlusion")
     job = Job.objects.get(kind=Job.Kind.HEATMAP, params__run_id=run.pk)
     assert job.status == "succeeded" and job.progress == 1.0
+
+
+def test_the_report_lists_renders_whose_status_follows_the_job_live(page, owner, tmp_path):
+    run = scored_run(owner, tmp_path)
+    render = Job.start(Job.Kind.RENDER, owner, title="Render", params={"run_id": run.pk}, enqueue=False)
+    log_in(page, owner)
+    page.goto(f"/runs/{run.pk}/report/")
+    status = page.locator(f'[data-job-status-of="{render.pk}"]')
+    assert status.inner_text() == "queued"
+    page.locator("[data-live-indicator]", has_text="connected").wait_for()
+
+    off_the_page_thread(lambda: render.claim() and render.publish())
+    status.filter(has_text="running").wait_for()
+    assert page.locator(f'[data-show-when-succeeded="{render.pk}"]').is_hidden()
+    off_the_page_thread(lambda: render.succeed({"url": f"/runs/{run.pk}/renders/{render.pk}.mp4"}))
+    status.filter(has_text="succeeded").wait_for()
+    assert page.locator(f'[data-show-when-succeeded="{render.pk}"]').is_visible()

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.browser.test_datasets_in_the_browser import log_in
-from tests.integration.helpers import wait_for_job
+from tests.integration.helpers import STATE_WAIT_MS, wait_for_job
 from tests.training_fixtures import TINY_CONFIG, category_with_clip, ready_video
 from webapp.models import Job, TrainedModel
 
@@ -28,10 +28,10 @@ def test_training_from_the_category_page_shows_progress_until_done(worker, page,
     page.wait_for_url(re.compile(r".*/models/\d+/$"))
 
     card = page.locator("#job-progress")
-    card.locator('[data-field="status"]', has_text="succeeded").wait_for(timeout=120_000)
+    card.locator('[data-field="status"]', has_text="succeeded").wait_for(timeout=STATE_WAIT_MS)
     assert card.locator('[role="progressbar"]').get_attribute("aria-valuenow") == "100"
-    page.locator("#threshold").wait_for(timeout=20_000)  # the page reloads itself with the calibration
-    page.locator("#loss-chart .main-svg").first.wait_for(timeout=20_000)
+    page.locator("#threshold").wait_for(timeout=STATE_WAIT_MS)  # the page reloads itself with the calibration
+    page.locator("#loss-chart .main-svg").first.wait_for(timeout=STATE_WAIT_MS)
     model = TrainedModel.objects.get(category=category)
     assert model.status == "ready" and model.is_active
     assert [p["epoch"] for p in model.curves["epochs"]] == [1, 2]
@@ -40,7 +40,7 @@ def test_training_from_the_category_page_shows_progress_until_done(worker, page,
 def test_staff_recalibrate_a_version_from_the_admin(worker, page, owner, staff, tmp_path):
     category = category_with_clip(owner, ready_video(owner, tmp_path, "pitch.mp4", [("field", 3.0)]))
     model = TrainedModel.start_training(category, owner, TINY_CONFIG)
-    assert wait_for_job(model.job.pk, timeout_s=120).status == "succeeded"
+    assert wait_for_job(model.job.pk).status == "succeeded"
     model.refresh_from_db()
     log_in(page, staff)
     page.goto("/admin/webapp/trainedmodel/")
@@ -52,7 +52,7 @@ def test_staff_recalibrate_a_version_from_the_admin(worker, page, owner, staff, 
     page.click('input[name="apply"]')
     page.locator(".messagelist", has_text=f"Recalibration of {model.label} queued").wait_for()
 
-    job = wait_for_job(Job.objects.get(kind=Job.Kind.RECALIBRATE).pk, timeout_s=60)
+    job = wait_for_job(Job.objects.get(kind=Job.Kind.RECALIBRATE).pk)
     assert job.status == "succeeded", job.error
     page.goto(f"/models/{model.pk}/")
     table = page.locator("#recalibrations")

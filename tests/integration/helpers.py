@@ -1,4 +1,9 @@
-"""Helpers for integration tests: WebSocket clients logged in as a user, and waiting for jobs."""
+"""Helpers for integration tests: WebSocket clients logged in as a user, and waiting for jobs.
+
+Tests wait on state (a job's status, a row, an event), never for a fixed time. ``STATE_WAIT_S`` only ends a
+test that would otherwise hang (under pytest-timeout's 300 s); it is no expectation of how fast anything runs,
+so a loaded machine is slower, never failed.
+"""
 
 import asyncio
 import time
@@ -24,7 +29,13 @@ def job_socket(path: str, cookie: str | None) -> WebsocketCommunicator:
     return WebsocketCommunicator(application, path, headers=headers)
 
 
-async def receive_until_finished(socket: WebsocketCommunicator, timeout_s: float = 90) -> list[dict]:
+STATE_WAIT_S = 240
+STATE_WAIT_MS = STATE_WAIT_S * 1000  # the same, for Playwright's waits
+
+
+async def receive_until_finished(
+    socket: WebsocketCommunicator, timeout_s: float = STATE_WAIT_S
+) -> list[dict]:
     """Collect events until one reports a finished job."""
     events = []
     deadline = asyncio.get_running_loop().time() + timeout_s
@@ -37,17 +48,13 @@ async def receive_until_finished(socket: WebsocketCommunicator, timeout_s: float
             return events
 
 
-def wait_for_job(job_id: int, timeout_s: float = 90, statuses=("succeeded", "failed", "cancelled")) -> Job:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job = Job.objects.get(pk=job_id)
-        if job.status in statuses:
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} still {Job.objects.get(pk=job_id).status} after {timeout_s} s")
+def wait_for_job(job_id: int, statuses=("succeeded", "failed", "cancelled")) -> Job:
+    return wait_until(
+        lambda: Job.objects.filter(pk=job_id, status__in=statuses).first(), f"job {job_id} to be {statuses}"
+    )
 
 
-def wait_until(probe, what: str, timeout_s: float = 180, interval_s: float = 0.05):
+def wait_until(probe, what: str, timeout_s: float = STATE_WAIT_S, interval_s: float = 0.05):
     """Poll ``probe`` (a read of database state) until it returns something truthy, and return that. The
     time-out only ends a test that would otherwise hang; it is no expectation of how fast anything runs."""
     deadline = time.monotonic() + timeout_s

@@ -2,14 +2,13 @@
 score -> segments and exports, all with a token, as a script would."""
 
 import json
-import time
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
 from tests import synthetic
-from tests.integration.helpers import wait_for_job
+from tests.integration.helpers import wait_for_job, wait_until
 from tests.training_fixtures import FOREIGN_SCENE_PARAMS, TINY_CONFIG
 from webapp.models import ApiToken
 
@@ -33,19 +32,17 @@ def upload_video(api: Client, path) -> int:
         assert response.status_code == 200, response.content
         body = response.json()
     video = body["video"]
-    wait_for_job(video["probe_job_id"], timeout_s=60)
+    wait_for_job(video["probe_job_id"])
     return wait_for_video(api, video["id"])
 
 
-def wait_for_video(api: Client, video_id: int, timeout_s: float = 30) -> int:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+def wait_for_video(api: Client, video_id: int) -> int:
+    def processed() -> str | None:
         status = api.get(f"/api/videos/{video_id}").json()["status"]
-        if status in ("ready", "failed"):
-            assert status == "ready"
-            return video_id
-        time.sleep(0.2)
-    raise AssertionError(f"video {video_id} not ready after {timeout_s} s")
+        return status if status in ("ready", "failed") else None
+
+    assert wait_until(processed, f"video {video_id} processed") == "ready"
+    return video_id
 
 
 def train_options() -> dict:
@@ -73,7 +70,7 @@ def test_upload_train_score_and_fetch_segments_through_the_api(worker, owner, tm
     assert post(api, f"/api/categories/{category['id']}/clips", {"video_id": pitch_id}).status_code == 201
     model = post(api, f"/api/categories/{category['id']}/train", train_options())
     assert model.status_code == 202, model.content
-    job = wait_for_job(model.json()["job_id"], timeout_s=300)  # a bound, not a pace: loaded CI machines
+    job = wait_for_job(model.json()["job_id"])
     assert job.status == "succeeded", job.error
     assert api.get(f"/api/jobs/{job.pk}").json()["status"] == "succeeded"
     assert api.get(f"/api/models/{model.json()['id']}").json()["is_active"]
@@ -82,7 +79,7 @@ def test_upload_train_score_and_fetch_segments_through_the_api(worker, owner, tm
         api, "/api/runs", {"video_id": match_id, "category_ids": [category["id"]], **FOREIGN_SCENE_PARAMS}
     )
     assert run.status_code == 202, run.content
-    job = wait_for_job(run.json()["job_id"], timeout_s=120)
+    job = wait_for_job(run.json()["job_id"])
     assert job.status == "succeeded", job.error
     segments = api.get(f"/api/runs/{run.json()['id']}/segments").json()
     out = [s for s in segments if s["label"] == "out"]

@@ -41,7 +41,7 @@ def test_a_sigkilled_job_is_retried_once_and_then_succeeds(worker, owner, send_t
     assert Job.objects.get(pk=job.pk).status == "running", "nothing but the sweep should notice"
 
     assert sweep_stale_jobs() == [job.pk]
-    job = wait_for_job(job.pk, timeout_s=120)
+    job = wait_for_job(job.pk)
     assert job.status == "succeeded"
     assert job.attempts == 2
 

@@ -3,7 +3,13 @@
 import pytest
 from asgiref.sync import sync_to_async
 
-from tests.integration.helpers import job_socket, receive_until_finished, session_cookie_for, wait_for_job
+from tests.integration.helpers import (
+    STATE_WAIT_S,
+    job_socket,
+    receive_until_finished,
+    session_cookie_for,
+    wait_for_job,
+)
 from webapp.job_queue import send_jobs
 from webapp.models import Job
 
@@ -23,7 +29,7 @@ async def test_progress_events_reach_the_owner_in_order_and_end_with_success(wor
     socket = job_socket(f"/ws/jobs/{job.pk}/", await sync_to_async(session_cookie_for)(owner))
     connected, _ = await socket.connect()
     assert connected
-    snapshot = await socket.receive_json_from(timeout=5)
+    snapshot = await socket.receive_json_from(timeout=STATE_WAIT_S)
     assert snapshot["status"] == "queued"
 
     await sync_to_async(send_jobs)([job.pk])
@@ -73,7 +79,7 @@ async def test_staff_may_subscribe_to_any_job(owner, staff):
     socket = job_socket(f"/ws/jobs/{job.pk}/", await sync_to_async(session_cookie_for)(staff))
     connected, _ = await socket.connect()
     assert connected
-    assert (await socket.receive_json_from(timeout=5))["id"] == job.pk
+    assert (await socket.receive_json_from(timeout=STATE_WAIT_S))["id"] == job.pk
     await socket.disconnect()
 
 

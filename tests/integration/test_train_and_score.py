@@ -2,7 +2,6 @@
 
 import os
 import signal
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +10,14 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
-from tests.integration.helpers import job_socket, receive_until_finished, session_cookie_for, wait_for_job
+from tests.integration.helpers import (
+    STATE_WAIT_S,
+    job_socket,
+    receive_until_finished,
+    session_cookie_for,
+    wait_for_job,
+    wait_until,
+)
 from tests.training_fixtures import FOREIGN_SCENE_PARAMS, TINY_CONFIG, category_with_clip, ready_video
 from webapp.job_queue import send_jobs
 from webapp.models import Job, ScoringRun, TrainedModel
@@ -30,14 +36,12 @@ def pitch_category(owner, tmp_path):
     return category_with_clip(owner, video)
 
 
-def wait_for_epochs(model: TrainedModel, count: int, timeout_s: float = 60) -> int:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        seen = len(TrainedModel.objects.get(pk=model.pk).curves.get("epochs", []))
-        if seen >= count:
-            return seen
-        time.sleep(0.1)
-    raise AssertionError(f"fewer than {count} epochs after {timeout_s} s")
+def wait_for_epochs(model: TrainedModel, count: int) -> int:
+    def seen() -> int:
+        done = len(TrainedModel.objects.get(pk=model.pk).curves.get("epochs", []))
+        return done if done >= count else 0
+
+    return wait_until(seen, f"{count} epochs")
 
 
 def worker_children(worker) -> list[int]:
@@ -49,7 +53,7 @@ def worker_children(worker) -> list[int]:
 def test_a_small_train_and_score_round_trip_finds_the_foreign_scene(worker, owner, pitch_category, tmp_path):
     match = ready_video(owner, tmp_path, "match.mp4", [("field", 4.0), ("studio", 2.0), ("field", 4.0)])
     model = TrainedModel.start_training(pitch_category, owner, TINY_CONFIG)
-    job = wait_for_job(model.job.pk, timeout_s=120)
+    job = wait_for_job(model.job.pk)
     assert job.status == "succeeded", job.error
     model.refresh_from_db()
     assert model.status == "ready" and model.is_active and job.queue == "gpu"
@@ -58,7 +62,7 @@ def test_a_small_train_and_score_round_trip_finds_the_foreign_scene(worker, owne
     assert extraction.finished_at <= job.started_at, "frames are extracted on the cpu queue before training"
 
     run = ScoringRun.start(match, [model], owner, FOREIGN_SCENE_PARAMS, fps=5.0)
-    job = wait_for_job(run.job.pk, timeout_s=120)
+    job = wait_for_job(run.job.pk)
     assert job.status == "succeeded", job.error
     run.refresh_from_db()
     out = [s for s in run.segments.all() if s.label == "out"]
@@ -71,10 +75,10 @@ async def test_training_events_arrive_in_order_and_end_with_the_final_status(wor
     model = await sync_to_async(TrainedModel.start_training)(pitch_category, owner, with_epochs(3), False)
     socket = job_socket(f"/ws/jobs/{model.job.pk}/", await sync_to_async(session_cookie_for)(owner))
     assert (await socket.connect())[0]
-    assert (await socket.receive_json_from(timeout=5))["status"] == "queued"
+    assert (await socket.receive_json_from(timeout=STATE_WAIT_S))["status"] == "queued"
 
     await sync_to_async(send_jobs)([model.job.pk])
-    events = await receive_until_finished(socket, timeout_s=120)
+    events = await receive_until_finished(socket)
     await socket.disconnect()
 
     assert events[0]["status"] == "running" and events[-1]["status"] == "succeeded"
@@ -94,7 +98,7 @@ def test_cancel_stops_training_within_one_epoch(worker, owner, pitch_category):
     model.job.request_cancel()
     seen = len(TrainedModel.objects.get(pk=model.pk).curves["epochs"])
 
-    job = wait_for_job(model.job.pk, timeout_s=30)
+    job = wait_for_job(model.job.pk)
     assert job.status == "cancelled"
     model.refresh_from_db()
     assert model.status == "failed" and "cancelled" in model.error
@@ -111,7 +115,7 @@ def test_a_sigkilled_training_is_retried_and_reuses_its_version(worker, owner, p
     Job.objects.filter(pk=model.job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
 
     assert model.job.pk in sweep_stale_jobs()
-    job = wait_for_job(model.job.pk, timeout_s=120)
+    job = wait_for_job(model.job.pk)
     assert job.status == "succeeded" and job.attempts == 2
     assert list(TrainedModel.objects.filter(category=pitch_category).values_list("version", "status")) == [
         (1, "ready")
@@ -130,11 +134,11 @@ def test_training_a_deleted_category_fails_cleanly(worker, owner, pitch_category
 
 def test_recalibration_runs_on_the_worker_and_moves_the_threshold(worker, owner, pitch_category):
     model = TrainedModel.start_training(pitch_category, owner, TINY_CONFIG)
-    assert wait_for_job(model.job.pk, timeout_s=120).status == "succeeded"
+    assert wait_for_job(model.job.pk).status == "succeeded"
     model.refresh_from_db()
 
     job = model.start_recalibration(owner, percentile=60.0)
-    job = wait_for_job(job.pk, timeout_s=60)
+    job = wait_for_job(job.pk)
 
     assert job.status == "succeeded", job.error
     assert job.result["previous_threshold"] == model.threshold > job.result["threshold"]

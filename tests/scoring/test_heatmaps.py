@@ -7,7 +7,6 @@ from scoring.heatmaps import (
     error_heatmap_png,
     occlusion_heatmap_png,
     occlusion_map,
-    squared_error_map,
 )
 
 GREEN = np.array([40, 140, 50], dtype=np.float32)
@@ -43,14 +42,6 @@ def test_error_heatmap_png_has_the_full_frame_size():
     image = decode(error_heatmap_png(frame, error, alpha=0.6))
     assert image.shape == (360, 640, 3)
     assert image[100, 100].sum() > image[300, 500].sum()  # the hot patch lands where it belongs, scaled
-
-
-def test_squared_error_map_is_per_pixel():
-    a = np.zeros((4, 5, 3), np.uint8)
-    b = a.copy()
-    b[1, 2] = (3, 0, 0)
-    err = squared_error_map(a, b)
-    assert err.shape == (4, 5) and err[1, 2] == pytest.approx(3.0) and err.sum() == pytest.approx(3.0)
 
 
 def test_occlusion_map_locates_the_anomalous_patch():

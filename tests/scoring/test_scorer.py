@@ -4,13 +4,12 @@ import torch
 
 from scoring.model import ConvVAE, VAEConfig
 from scoring.scorer import (
-    UNKNOWN,
     CategoryModel,
-    assign_labels,
-    error_from_recon,
+    aggregate_errors,
     error_maps,
     frame_errors,
     normalised_scores,
+    pixel_errors,
     reconstructed_frames,
     resize_frames,
     weighted_error_maps,
@@ -34,10 +33,11 @@ def test_error_is_the_mean_or_a_quantile_of_per_pixel_errors():
     x = torch.zeros(1, 3, 4, 4)
     recon = torch.zeros(1, 3, 4, 4)
     recon[0, :, 0, :] = 1.0  # one row of 4 wrong pixels out of 16
-    assert error_from_recon(x, recon).item() == pytest.approx(4 / 16)
-    assert error_from_recon(x, recon, quantile=0.5).item() == 0.0  # most of the frame is right
-    assert error_from_recon(x, recon, quantile=1.0).item() == 1.0
-    assert error_from_recon(x, recon, pool=2).item() == pytest.approx(4 / 16)
+    err = pixel_errors(x, recon)
+    assert aggregate_errors(err).item() == pytest.approx(4 / 16)
+    assert aggregate_errors(err, quantile=0.5).item() == 0.0  # most of the frame is right
+    assert aggregate_errors(err, quantile=1.0).item() == 1.0
+    assert aggregate_errors(err, pool=2).item() == pytest.approx(4 / 16)
 
 
 def test_frame_errors_are_batched_and_do_not_depend_on_the_batch_size(model, frames):
@@ -85,8 +85,3 @@ def test_scores_are_errors_divided_by_each_threshold(model, frames):
     errors, scores = normalised_scores(cats, frames)
     np.testing.assert_allclose(scores[0], errors[0] / 0.5)
     np.testing.assert_allclose(scores[1], errors[1] / 2.0)
-
-
-def test_lowest_normalised_score_wins_and_all_above_one_is_unknown():
-    scores = np.array([[0.5, 1.5, 3.0, 0.9], [0.7, 0.8, 2.0, 1.0]])
-    assert assign_labels(scores, ["soccer", "studio"]) == ["soccer", "studio", UNKNOWN, "soccer"]

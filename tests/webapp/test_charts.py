@@ -133,3 +133,20 @@ def test_version_trends_draw_four_measures_and_star_the_active_version():
     assert [list(t.y) for t in fig.data] == [[0.9, None], [0.05, 0.04], [3.0, 1.5], [400, 800]]
     assert list(fig.data[0].marker.symbol) == ["circle", "star"] and fig.data[0].text == ("v1", "v2 (active)")
     assert [a.text for a in fig.layout.annotations][2].startswith("false alarms per hour")
+
+
+def test_the_threshold_caption_says_how_several_held_out_clips_make_the_threshold():
+    losses = np.linspace(0.0, 1.0, 200)
+    calibration = {"method": "percentile", "percentile": 95.0, "held_out_clips": 3}
+    caption = charts.threshold_caption(calibration, 0.725, losses)
+    assert "geometric mean over 3 held-out clips of each clip's 95th-percentile loss" in caption
+    assert "27.5% of the 200 held-out frames shown lie above it" in caption
+    fig = charts.calibration_histogram(losses, 0.725, caption=caption)
+    assert caption in fig.layout.title.text
+
+
+def test_the_threshold_caption_of_a_single_held_out_set_and_of_f1():
+    one = charts.threshold_caption({"method": "percentile", "percentile": 99.0}, 0.5, np.linspace(0, 1, 10))
+    assert "the 99th percentile of the held-out losses" in one and "50.0% of the 10" in one
+    f1 = charts.threshold_caption({"method": "f1", "percentile": 95.0}, 0.5, np.zeros(4))
+    assert "maximises F1" in f1 and "0.0% of the 4" in f1

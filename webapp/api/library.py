@@ -5,6 +5,7 @@ from uuid import UUID
 
 from ninja import Router, Status
 
+from webapp.access import visible_or_404
 from webapp.api.errors import ApiError, form_error
 from webapp.api.schemas import (
     CategoryIn,
@@ -23,16 +24,6 @@ from webapp.views import uploads as upload_views
 
 router = Router()
 ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-
-
-def visible_or_404(queryset, user, pk, what: str, visible=None):
-    """The row ``pk`` of ``queryset`` if ``user`` may see it. A missing row and another user's row answer the
-    same 404 and message, so an id tells nothing about whether it exists. ``visible(item, user)`` defaults to
-    the row's own ``is_visible_to``."""
-    item = queryset.filter(pk=pk).first()
-    if item is None or not (visible(item, user) if visible else item.is_visible_to(user)):
-        raise ApiError(404, f"No such {what}.")
-    return item
 
 
 # --- videos ----------------------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ from django.db.models.functions import Lower
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
+from scoring.segments import format_timecode
 from webapp.media_layout import category_models_dir, remove_after_commit
-from webapp.models.videos import Video, format_timecode
+from webapp.models.videos import Video
 
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1f7a4d.")
 

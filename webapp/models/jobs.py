@@ -65,6 +65,8 @@ class Job(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=2)
     cancel_requested = models.BooleanField(default=False)
+    # Number of the last event published for this job: a page that misses one (a gap) asks for a snapshot.
+    event_seq = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -257,6 +259,37 @@ class Job(models.Model):
         from webapp.events import publish_job_event
 
         publish_job_event(self)
+
+    def next_event_seq(self) -> int:
+        """Number the next event of this job (1, 2, ...)."""
+        Job.objects.filter(pk=self.pk).update(event_seq=F("event_seq") + 1)
+        self.event_seq = Job.objects.filter(pk=self.pk).values_list("event_seq", flat=True).first() or 0
+        return self.event_seq
+
+    def snapshot(self) -> dict:
+        """Everything a page needs to show this job from scratch, numbered with the last event it includes:
+        the job's state, its row's status, and for a training the epochs so far (n of N) with their losses."""
+        self.refresh_from_db()
+        event = {
+            **self.as_event(),
+            "type": "job.snapshot",
+            "seq": self.event_seq,
+            "row_status": self.row_status(),
+        }
+        model = self.trained_models.first() if self.kind == Job.Kind.TRAIN else None
+        if model is not None:
+            event.update(model.epoch_facts())
+        return event
+
+    def row_status(self) -> str | None:
+        """Status of the row this job works on (a video, a version, a run), or None."""
+        row = self.spec.row
+        row_id = self.params.get(row.id_param) if row is not None else None
+        if row_id is None:
+            return None
+        from django.apps import apps
+
+        return apps.get_model(row.model).objects.filter(pk=row_id).values_list("status", flat=True).first()
 
     def as_event(self) -> dict:
         return {

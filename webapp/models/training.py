@@ -257,10 +257,16 @@ class TrainedModel(models.Model):
             category=self.category,
         )
 
-    def save_curves(self, epochs: list[dict]) -> None:
-        """Called once per epoch while training, so a reloaded page still draws the curve so far."""
+    def save_curves(self, epochs: list[dict], epochs_total: int | None = None) -> None:
+        """Called once per epoch while training, so a reloaded page (or a socket's snapshot) has the curve so
+        far; ``epochs_total`` counts the epochs of the final model and of every calibration fold."""
         self.curves = {**self.curves, "epochs": epochs}
+        if epochs_total is not None:
+            self.curves["epochs_total"] = int(epochs_total)
         TrainedModel.objects.filter(pk=self.pk).update(curves=self.curves)
+
+    def epoch_facts(self) -> dict:
+        return epoch_facts(self.curves.get("epochs", []), self.curves.get("epochs_total"))
 
     def mark_ready(self, facts: dict) -> None:
         """Store what training produced (``facts`` are field values) and become active if nothing else is."""
@@ -320,6 +326,19 @@ class TrainedModel(models.Model):
             "model_id": self.pk, "category_id": self.category_id, "category": self.category.name,
             "version": self.version, "threshold": self.threshold, "colour": self.category.colour,
         }  # fmt: skip
+
+
+def epoch_facts(epochs: list[dict], epochs_total: int | None) -> dict:
+    """What a training page shows of its epochs: all points so far (loss history), "epoch n of N" and the
+    seconds left, from the measured mean epoch duration (``elapsed_s`` of the points) times the epochs still
+    to run; None until one epoch has been timed. Early stopping may end a run before N: the ETA then errs
+    long, never drifts upward while epochs keep their pace."""
+    done = len(epochs)
+    eta_s = None
+    if epochs_total and done and epochs[-1].get("elapsed_s") is not None:
+        mean_epoch_s = float(epochs[-1]["elapsed_s"]) / done
+        eta_s = round(mean_epoch_s * max(int(epochs_total) - done, 0), 1)
+    return {"epochs": epochs, "epochs_done": done, "epochs_total": epochs_total, "eta_s": eta_s}
 
 
 def model_input_size(config: dict) -> tuple[int, int]:

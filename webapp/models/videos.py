@@ -82,17 +82,6 @@ def format_bytes(size: float) -> str:
     return f"{size} B"
 
 
-def format_timecode(seconds: float | None) -> str:
-    """HH:MM:SS.mmm (MM:SS.mmm below an hour)."""
-    if seconds is None:
-        return ""
-    millis = round(max(seconds, 0.0) * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, ms = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}" if hours else f"{minutes:02d}:{secs:02d}.{ms:03d}"
-
-
 def decode_limits():
     """The decoding limits of settings (pixels per frame, duration) as a ``scoring.frames.DecodeLimits``."""
     from scoring.frames import DecodeLimits

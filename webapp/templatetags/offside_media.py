@@ -3,16 +3,17 @@
 from django import template
 from django.db.models import Count, Q, Sum
 
+from scoring.segments import format_timecode
 from webapp.models import Category, Video
-from webapp.models.videos import format_timecode
 
 register = template.Library()
 
 
 @register.filter
 def timecode(seconds) -> str:
-    """12.5 -> "00:12.500"; 3725 -> "01:02:05.000"."""
-    return format_timecode(float(seconds)) if seconds is not None else ""
+    """12.5 -> "00:00:12.500"; 3725 -> "01:02:05.000": the one timecode format of the interface (SMPTE
+    frames appear only in EDL exports)."""
+    return format_timecode(max(float(seconds), 0.0)) if seconds is not None else ""
 
 
 @register.filter

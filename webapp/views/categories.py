@@ -5,9 +5,10 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from webapp.access import visible_or_404
 from webapp.forms import CategoryForm, ClipForm
 from webapp.models import Category, Job, ReferenceClip, Video
 from webapp.views.videos import visible_video_or_404
@@ -16,17 +17,12 @@ FRAMES_PER_PAGE = 60
 
 
 def visible_category_or_404(request, category_id: int) -> Category:
-    category = get_object_or_404(Category.objects.select_related("owner"), pk=category_id)
-    if not category.is_visible_to(request.user):
-        raise Http404("No such category.")
-    return category
+    return visible_or_404(Category.objects.select_related("owner"), request.user, category_id, "category")
 
 
 def visible_clip_or_404(request, clip_id: int) -> ReferenceClip:
-    clip = get_object_or_404(ReferenceClip.objects.select_related("category", "video"), pk=clip_id)
-    if not clip.category.is_visible_to(request.user):
-        raise Http404("No such clip.")
-    return clip
+    clips = ReferenceClip.objects.select_related("category", "video")
+    return visible_or_404(clips, request.user, clip_id, "clip", lambda c, u: c.category.is_visible_to(u))
 
 
 @require_http_methods(["GET", "POST"])

@@ -2,20 +2,17 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from webapp.access import visible_or_404
 from webapp.models import Job
 
 JOBS_PER_PAGE = 50
 
 
 def visible_job_or_404(request, job_id: int) -> Job:
-    job = get_object_or_404(Job, pk=job_id)
-    if not job.is_visible_to(request.user):
-        raise Http404("No such job.")
-    return job
+    return visible_or_404(Job.objects.all(), request.user, job_id, "job")
 
 
 def home(request):

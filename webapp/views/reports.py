@@ -6,14 +6,16 @@ from dataclasses import asdict
 
 import numpy as np
 from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from scoring import markers
+from scoring.latent import interpolation, prior_samples
 from scoring.review import ReviewedSegment
 from scoring.segments import format_timecode
 from webapp import charts, exports, model_analysis, report_images
+from webapp.access import visible_or_404
 from webapp.models import Category, Job, ScoringRun, TrainedModel
 from webapp.report_data import (
     RunData,
@@ -27,10 +29,8 @@ from webapp.report_data import timeline_figure as run_timeline_figure
 
 
 def visible_run_or_404(request, run_id: int) -> ScoringRun:
-    run = get_object_or_404(ScoringRun.objects.select_related("video", "owner"), pk=run_id)
-    if not run.is_visible_to(request.user):
-        raise Http404("No such scoring run.")
-    return run
+    runs = ScoringRun.objects.select_related("video", "job", "owner")
+    return visible_or_404(runs, request.user, run_id, "scoring run")
 
 
 def report_data_or_404(request, run_id: int) -> RunData:
@@ -44,8 +44,8 @@ def report_data_or_404(request, run_id: int) -> RunData:
 
 
 def visible_model_or_404(request, model_id: int) -> TrainedModel:
-    model = get_object_or_404(TrainedModel.objects.select_related("category"), pk=model_id)
-    if not model.is_visible_to(request.user) or not model.is_ready:
+    model = visible_or_404(TrainedModel.objects.select_related("category"), request.user, model_id, "model")
+    if not model.is_ready:  # reports exist for ready versions only
         raise Http404("No such model.")
     return model
 
@@ -178,7 +178,8 @@ def model_figures(model: TrainedModel, analysis: dict) -> dict:
     figures = {
         "curves": charts.training_curves(history, model.curves.get("best_epoch")) if history else None,
         "calibration": charts.calibration_histogram(
-            model.calibration_losses(), model.threshold, cal.get("negative_losses"), cal.get("f1_threshold")
+            model.calibration_losses(), model.threshold, cal.get("negative_losses"), cal.get("f1_threshold"),
+            caption=charts.threshold_caption(cal, model.threshold, model.calibration_losses()),
         ),
         "roc": charts.roc_figure(cal["roc"]["x"], cal["roc"]["y"], cal.get("auroc")) if cal.get("roc")
         else None,
@@ -231,14 +232,14 @@ def grid_png(model: TrainedModel, trained, grid: str) -> bytes | None:
     from scoring.heatmaps import encode_png
 
     if grid == "prior":
-        images = report_images.prior_samples(trained.model, 16)
+        images = prior_samples(trained.model, 16)
         return encode_png(report_images.enlarge(report_images.tile(images, 8), images.shape[2]))
     frames = model_analysis.reference_frames(model, trained)
     if not len(frames):
         return None
     if grid == "samples":
         return report_images.pairs_grid(frames, trained.model)
-    images = report_images.interpolation(trained.model, frames[0], frames[-1], 10)
+    images = interpolation(trained.model, frames[0], frames[-1], 10)
     return encode_png(report_images.enlarge(report_images.tile(images, 10), images.shape[2]))
 
 

@@ -4,22 +4,15 @@ runs, and one run's page (live progress, then a score timeline and the segment t
 import numpy as np
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from webapp import charts
 from webapp.models import ScoringRun, Video
 from webapp.training_forms import ScoreForm
+from webapp.views.reports import visible_run_or_404
 
 RUNS_PER_PAGE = 50
-
-
-def visible_run_or_404(request, run_id: int) -> ScoringRun:
-    run = get_object_or_404(ScoringRun.objects.select_related("video", "job", "owner"), pk=run_id)
-    if not run.is_visible_to(request.user):
-        raise Http404("No such scoring run.")
-    return run
 
 
 @require_POST

@@ -3,28 +3,20 @@
 threshold from the false alarms per hour someone accepts."""
 
 from django.contrib import messages
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from scoring.checkpoint import CheckpointError
 from webapp import charts, thresholds
-from webapp.models import Category, TrainedModel
+from webapp.access import visible_or_404
+from webapp.models import TrainedModel
 from webapp.training_forms import TrainForm
-
-
-def visible_category_or_404(request, category_id: int) -> Category:
-    category = get_object_or_404(Category, pk=category_id)
-    if not category.is_visible_to(request.user):
-        raise Http404("No such category.")
-    return category
+from webapp.views.categories import visible_category_or_404
 
 
 def visible_model_or_404(request, model_id: int) -> TrainedModel:
-    model = get_object_or_404(TrainedModel.objects.select_related("category", "job"), pk=model_id)
-    if not model.is_visible_to(request.user):
-        raise Http404("No such model.")
-    return model
+    models = TrainedModel.objects.select_related("category", "job")
+    return visible_or_404(models, request.user, model_id, "model")
 
 
 @require_http_methods(["GET", "POST"])
@@ -52,6 +44,11 @@ def model_detail(request, model_id: int):
         if model.is_ready and final
         else None,
         "calibration_json": calibration_figure(model),
+        "threshold_caption": charts.threshold_caption(
+            model.calibration, model.threshold, model.calibration_losses()
+        )
+        if model.is_ready and model.threshold
+        else "",
         "versions": model.category.models.order_by("-version")[:20],
         "false_alarms": thresholds.false_alarms(model),
     }
@@ -63,7 +60,8 @@ def calibration_figure(model: TrainedModel) -> str | None:
     if not model.is_ready or not len(losses) or not model.threshold:
         return None
     negatives = model.calibration.get("negative_losses")
-    fig = charts.calibration_histogram(losses, model.threshold, negatives)
+    caption = charts.threshold_caption(model.calibration, model.threshold, losses)
+    fig = charts.calibration_histogram(losses, model.threshold, negatives, caption=caption)
     return fig.to_json()
 
 

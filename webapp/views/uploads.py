@@ -12,10 +12,11 @@ import errno
 import json
 
 from django.conf import settings
-from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from webapp.access import visible_or_404
 from webapp.models import Upload, UploadError
 from webapp.models.videos import format_bytes
 
@@ -38,10 +39,9 @@ def upload_json(upload: Upload, status: int = 200, resumed: bool = False) -> Jso
 
 
 def own_upload_or_404(request, upload_id) -> Upload:
-    upload = get_object_or_404(Upload.objects.select_related("video"), pk=upload_id)
-    if upload.owner_id != request.user.pk:
-        raise Http404("No such upload.")
-    return upload
+    """Uploads are private even from staff: only their owner may continue or read one."""
+    uploads = Upload.objects.select_related("video")
+    return visible_or_404(uploads, request.user, upload_id, "upload", lambda u, user: u.owner_id == user.pk)
 
 
 @require_GET

@@ -7,9 +7,10 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from webapp.access import visible_or_404
 from webapp.forms import ClipForm
 from webapp.media import ranged_file_response
 from webapp.media_layout import media_path
@@ -27,10 +28,7 @@ SORTS = {
 
 
 def visible_video_or_404(request, video_id: int) -> Video:
-    video = get_object_or_404(Video.objects.select_related("owner"), pk=video_id)
-    if not video.is_visible_to(request.user):
-        raise Http404("No such video.")
-    return video
+    return visible_or_404(Video.objects.select_related("owner"), request.user, video_id, "video")
 
 
 def library_queryset(request, sort: str, query: str, status: str):
