@@ -103,7 +103,7 @@ def test_the_same_clip_twice_is_refused_and_an_overlap_warned_about(owner_client
     assert ReferenceClip.objects.count() == 2
     assert "It overlaps 00:00:00.500 – 00:00:02.000 (reference) of the same video" in page
     response = add_clip(owner_client, category, video, start_s="2.0", end_s="2.5")  # touches, no overlap
-    assert "overlaps 00:00.500" not in owner_client.get(response.url).content.decode()
+    assert "overlaps 00:00:00.500" not in owner_client.get(response.url).content.decode()
     response = add_clip(owner_client, category, video)  # the whole video overlaps all three
     assert owner_client.get(response.url).content.decode().count("(reference)") >= 2
 
