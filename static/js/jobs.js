@@ -158,6 +158,9 @@
     setBar(row, event.progress);
     setField(row, "stage", event.status === "failed" ? event.error : event.stage || "");
     setField(row, "duration", formatSeconds(event.duration_s));
+    if (TERMINAL.includes(event.status)) {  // a finished job has nothing to cancel (Retry comes with a reload)
+      row.querySelectorAll('[data-row-action="cancel"]').forEach((el) => { el.hidden = true; });
+    }
   }
 
   // Statuses of jobs (renders of a run) and of their rows (a category's versions) listed on a page: from the

@@ -5,7 +5,8 @@
 
   const TERMINAL = ["succeeded", "failed", "cancelled"];
   const LAYOUT = {
-    margin: { l: 56, r: 16, t: 16, b: 44 }, xaxis: { title: "epoch" }, yaxis: { title: "loss (per frame)" },
+    margin: { l: 56, r: 16, t: 16, b: 44 },
+    xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: "loss (per frame)" } },
     legend: { orientation: "h", x: 0, y: 0, yref: "container", yanchor: "bottom" }, height: 320,
   };
 
@@ -22,6 +23,7 @@
     this.traces = [];
     this.index = {};
     this.drawn = false;
+    this.revision = 0;
   }
 
   LiveChart.prototype.trace = function (fold, kind) {
@@ -56,8 +58,11 @@
 
   LiveChart.prototype.draw = function () {
     if (!window.Plotly || !this.traces.length) return;
-    Plotly.react(this.el, this.traces, LAYOUT, { responsive: true, displaylogo: false });
-    this.el.dataset.points = String(this.traces.reduce((n, t) => n + t.x.length, 0));
+    // The traces' arrays grow in place, so Plotly.react sees the same objects: a new datarevision tells it
+    // to draw them again. data-points counts the markers Plotly really drew (tests read it).
+    const layout = Object.assign({}, LAYOUT, { datarevision: ++this.revision });
+    Promise.resolve(Plotly.react(this.el, this.traces, layout, { responsive: true, displaylogo: false }))
+      .then(() => { this.el.dataset.points = String(this.el.querySelectorAll(".scatterlayer .point").length); });
     const note = document.getElementById("loss-chart-note");
     if (note) note.textContent = "";
   };

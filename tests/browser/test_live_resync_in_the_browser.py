@@ -47,8 +47,12 @@ def epochs_stored(model: TrainedModel) -> int:
     return len(TrainedModel.objects.get(pk=model.pk).curves.get("epochs", []))
 
 
+DRAWN_POINTS = "document.querySelectorAll('#loss-chart .scatterlayer .point').length"
+
+
 def chart_points(page) -> int:
-    return int(page.get_attribute("#loss-chart", "data-points") or 0)
+    """Markers Plotly really drew (not what the page holds in memory)."""
+    return int(page.evaluate(DRAWN_POINTS))
 
 
 def wait_for_epochs(page, model: TrainedModel, count: int) -> int:
@@ -68,6 +72,10 @@ def test_a_training_page_keeps_up_while_its_socket_is_cut_and_restored(worker, p
         timeout=STATE_WAIT_MS
     )
 
+    # Live events (no snapshot in between) keep drawing: the chart's markers grow past its first drawing.
+    first = wait_for_epochs(page, model, 1)
+    page.wait_for_function(f"n => {DRAWN_POINTS} >= n", arg=2 * (first + 3))
+
     switch.cut()
     page.locator("[data-live-indicator]", has_text="reconnecting").wait_for()
     seen_when_cut = chart_points(page)
@@ -76,9 +84,7 @@ def test_a_training_page_keeps_up_while_its_socket_is_cut_and_restored(worker, p
 
     switch.restore()
     # Two points (train, validation) per epoch: every epoch stored before the restore is drawn.
-    page.wait_for_function(
-        "n => Number(document.querySelector('#loss-chart').dataset.points) >= n", arg=2 * stored
-    )
+    page.wait_for_function(f"n => {DRAWN_POINTS} >= n", arg=2 * stored)
     assert "of 5000" in page.inner_text('[data-field="epochs"]')
 
     page.evaluate("window.sameDocument = true")  # gone if anything below reloaded the page
@@ -103,3 +109,21 @@ def test_a_categorys_version_badge_follows_its_training_live(page, owner):
     badge.filter(has_text="training").wait_for()
     off_the_page_thread(lambda: model.job.mark_cancelled())
     badge.filter(has_text="failed").wait_for()
+
+
+def test_a_finished_job_loses_its_cancel_button_in_the_jobs_table(page, owner):
+    category = Category.objects.create(owner=owner, name="soccer")
+    model = TrainedModel.start_training(category, owner, TINY_CONFIG, enqueue=False)
+    log_in(page, owner)
+    page.goto("/jobs/")
+    row = page.locator(f'tr[data-job-id="{model.job.pk}"]')
+    cancel = row.locator('[data-row-action="cancel"]')
+    assert cancel.is_visible()
+    page.locator("[data-live-indicator]", has_text="connected").wait_for()
+
+    off_the_page_thread(lambda: model.job.claim() and model.job.publish())
+    row.locator('[data-field="status"]', has_text="running").wait_for()
+    assert cancel.is_visible()
+    off_the_page_thread(lambda: model.job.mark_cancelled())
+    row.locator('[data-field="status"]', has_text="cancelled").wait_for()
+    assert cancel.is_hidden()
