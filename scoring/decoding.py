@@ -125,6 +125,11 @@ def _header_duration_s(container: av.container.InputContainer, stream: av.video.
     return 0.0
 
 
+def timestamps_may_jump(container: av.container.InputContainer) -> bool:
+    """True for formats (MPEG-TS/PS) whose timestamps may restart or leap, e.g. recordings joined with cat."""
+    return bool(int(container.format.flags or 0) & _FMT_TS_DISCONT)
+
+
 @contextmanager
 def open_video(path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS) -> Iterator[Source]:
     """Open ``path``, pick its video stream and check the limits from the headers; always closes.
@@ -151,9 +156,8 @@ def open_video(path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS) -
         header_duration_s = _header_duration_s(container, stream)
         limits.check_duration(header_duration_s, name)
         stream.thread_type = "AUTO"
-        flags = int(container.format.flags or 0)
         yield Source(name, container, stream, _nominal_fps(stream), header_duration_s,
-                     ts_discont=bool(flags & _FMT_TS_DISCONT))  # fmt: skip
+                     ts_discont=timestamps_may_jump(container))  # fmt: skip
     finally:
         container.close()
 
@@ -289,7 +293,7 @@ def rotation_of(frame: av.VideoFrame) -> int:
     return int(round(-angle / 90.0)) % 4 * 90
 
 
-def sample_aspect_ratio(source: Source, frame: av.VideoFrame | None = None) -> Fraction:
+def sample_aspect_ratio(source: Source) -> Fraction:
     for sar in (source.stream.sample_aspect_ratio, source.stream.codec_context.sample_aspect_ratio):
         if sar and sar > 0:
             return Fraction(sar)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from scoring.decoding import (
     estimate_capacity,
     open_video,
 )
+from scoring.files import replacing, write_atomic
 from scoring.probing import VideoInfo, probe_video
 from scoring.reading import TimedFrame, frames_at, read_frame_at, thumbnail_strip, timed_frames
 from scoring.resizing import FrameSink
@@ -209,20 +209,6 @@ def _sidecar(path: Path) -> Path:
     return path.with_suffix(".json")
 
 
-def _atomic_write(path: Path, write: Callable[[object], None]) -> None:
-    """Write through a temporary file in the same folder, fsync, then rename over ``path``: readers see the
-    old file or the new one, never half of one."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")  # concurrent writers never share one
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def save_frameset(fs: FrameSet, path: str | os.PathLike) -> None:
     """Frames to ``path`` (.npy, memory-mappable), timestamps and metadata to the .json beside it.
 
@@ -245,8 +231,9 @@ def save_frameset(fs: FrameSet, path: str | os.PathLike) -> None:
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     _sidecar(path).unlink(missing_ok=True)
-    _atomic_write(path, lambda f: np.save(f, frames, allow_pickle=False))
-    _atomic_write(_sidecar(path), lambda f: f.write(json.dumps(meta).encode()))
+    with replacing(path) as tmp, tmp.open("wb") as handle:  # a handle: np.save would append ".npy" to a name
+        np.save(handle, frames, allow_pickle=False)
+    write_atomic(_sidecar(path), json.dumps(meta).encode())
 
 
 def load_frameset(path: str | os.PathLike, mmap: bool = True) -> FrameSet:

@@ -17,7 +17,14 @@ from pathlib import Path
 import av
 import numpy as np
 
-from scoring.decoding import DEFAULT_LIMITS, DecodeLimits, Timeline, sample_aspect_ratio, to_display
+from scoring.decoding import (
+    DEFAULT_LIMITS,
+    DecodeLimits,
+    Timeline,
+    sample_aspect_ratio,
+    timestamps_may_jump,
+    to_display,
+)
 from scoring.reading import timed_frames
 
 AUDIO_RATE = 48000
@@ -43,7 +50,7 @@ def kept_audio(path: str, ranges: Sequence[tuple[float, float]], wav_path: Path)
             return False
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="s16", layout="stereo", rate=AUDIO_RATE)
-        timeline = Timeline(0.02, bridge_forward_jumps=bool(int(container.format.flags or 0) & 0x0200))
+        timeline = Timeline(0.02, bridge_forward_jumps=timestamps_may_jump(container))
         chunks: list[np.ndarray] = []
         try:
             for frame in container.decode(stream):
