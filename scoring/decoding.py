@@ -262,26 +262,37 @@ class Deinterlacer:
                 return out
 
 
+def first_field(source: Source) -> int:
+    """Row parity of the field displayed first in an interlaced stream: 0 when the top field (even rows)
+    comes first, 1 when the bottom field does; from the field order the decoder sets once it has decoded a
+    frame (PyAV does not expose the per-frame flag). Unknown counts as top first, the common case."""
+    # AVFieldOrder BB (3, bottom coded and shown first) and TB (4, top coded first, bottom shown first).
+    return 1 if int(source.stream.codec_context.field_order or 0) in (3, 4) else 0
+
+
 def progressive_frames(
-    source: Source, frames: Iterator[av.VideoFrame]
-) -> Iterator[tuple[av.VideoFrame, bool]]:
-    """``frames`` as progressive pictures: deinterlaced through bwdif when the stream is interlaced.
-    Yields (frame, was_deinterlaced); the decision is taken on the first frame."""
+    source: Source, frames: Iterator[av.VideoFrame], deinterlace: bool = True
+) -> Iterator[tuple[av.VideoFrame, bool, int | None]]:
+    """``frames`` with how to read them, decided on the first frame. Yields (frame, deinterlaced, field):
+    an interlaced stream goes through bwdif when ``deinterlace`` (deinterlaced True, field None); otherwise
+    its frames come as decoded with ``field`` the row parity of the first field (0 or 1, see ``first_field``),
+    for a caller that reads that field's rows only: the lines bwdif keeps unchanged. A progressive stream
+    gives (frame, False, None)."""
     deinterlacer: Deinterlacer | None = None
-    decided = False
+    interlaced: bool | None = None
     for frame in frames:
-        if not decided:
-            decided = True
-            if is_interlaced(source, frame):
+        if interlaced is None:
+            interlaced = is_interlaced(source, frame)
+            if interlaced and deinterlace:
                 deinterlacer = Deinterlacer(source)
         if deinterlacer is None:
-            yield frame, False
+            yield frame, False, (first_field(source) if interlaced else None)
             continue
         for out in deinterlacer.push(frame):
-            yield out, True
+            yield out, True, None
     if deinterlacer is not None:
         for out in deinterlacer.push(None):
-            yield out, True
+            yield out, True, None
 
 
 def rotation_of(frame: av.VideoFrame) -> int:

@@ -39,6 +39,8 @@ from scoring.reading import TimedFrame, frames_at, read_frame_at, thumbnail_stri
 from scoring.resizing import FrameSink
 from scoring.shotcuts import detect_shot_cuts, shot_cut_scores
 
+FIELD_READ_FACTOR = 4  # frame height / output height from which interlaced frames are read by field
+
 __all__ = [
     "DecodeLimits",
     "FrameSet",
@@ -122,7 +124,8 @@ def extract_frames(
 ) -> FrameSet:
     """Sample ``path`` uniformly in time at ``spec.fps`` (every frame when None) within [start_s, end_s).
 
-    Frames are deinterlaced when the stream is interlaced, turned upright, and resized to (spec.height,
+    Frames of an interlaced stream are deinterlaced (bwdif), or read one field at a time when the frame is at
+    least ``FIELD_READ_FACTOR`` times the output height; they are turned upright, and resized to (spec.height,
     spec.width) with area averaging (a portrait video is squeezed to the same landscape size, so training and
     scoring see the same transform). Timestamps are presentation times on the continuous timeline (seconds
     from the first displayed frame). ``on_progress`` gets fractions in [0, 1]; an exception raised from it
@@ -135,10 +138,14 @@ def extract_frames(
     with open_video(name, limits) as source:
         capacity = estimate_capacity(source, spec.fps, begin_s, end_s)
         interval_s, header_end_s = source.frame_interval_s, source.header_duration_s
+        # An interlaced frame at least 4x the output height is read one field at a time: the output rows
+        # average several rows of the first field, which a deinterlacer (bwdif) keeps unchanged, so bwdif
+        # would cost as much as decoding and change nothing the model sees (docs/BENCHMARKS.md, ingest).
+        one_field = (source.stream.codec_context.height or 0) >= FIELD_READ_FACTOR * spec.height
     sink = FrameSink(capacity, spec.height, spec.width)
     progress = Progress(on_progress, begin_s, end_s if end_s is not None else header_end_s)
     failed = [0]
-    frames_in = timed_frames(name, begin_s, limits, on_error=lambda: _bump(failed))
+    frames_in = timed_frames(name, begin_s, limits, on_error=lambda: _bump(failed), deinterlace=not one_field)
     sampler = Sampler(spec.fps, begin_s, interval_s)
     seen = _sample_into(sink, progress, frames_in, sampler, begin_s, end_s, interval_s, failed)
     frames, times = sink.finish()
@@ -189,7 +196,7 @@ def _sample_into(
                 continue
             if timed.frame.is_corrupt:
                 failed[0] += 1
-            sink.add(timed.frame, t)
+            sink.add(timed.frame, t, timed.field)
             progress.update(t)
     finally:
         frames.close()

@@ -38,7 +38,8 @@ class TimedFrame:
     t_s: float  # presentation time in seconds from the first displayed frame
     frame: av.VideoFrame
     source: Source
-    deinterlaced: bool
+    deinterlaced: bool  # went through bwdif
+    field: int | None  # interlaced but not deinterlaced: row parity of the first field (read its rows only)
     discontinuities: int  # timestamp jumps bridged so far on this pass
 
 
@@ -68,17 +69,21 @@ def has_timestamp_jumps(source: Source) -> bool:
 
 
 def _stamped(
-    source: Source, frames: Iterator[av.VideoFrame], timeline: Timeline, limits: DecodeLimits
+    source: Source,
+    frames: Iterator[av.VideoFrame],
+    timeline: Timeline,
+    limits: DecodeLimits,
+    deinterlace: bool = True,
 ) -> Iterator[TimedFrame]:
     checked = False
-    for frame, deinterlaced in progressive_frames(source, frames):
+    for frame, deinterlaced, field in progressive_frames(source, frames, deinterlace):
         if not checked:  # the header may understate the picture
             limits.check_size(frame.width, frame.height, source.path)
             checked = True
         t_s = timeline.seconds(frame.time)  # PTS x the frame's time base (bwdif's differs from the stream's)
         if t_s > limits.max_duration_s:
             limits.check_duration(t_s, source.path)
-        yield TimedFrame(t_s, frame, source, deinterlaced, timeline.discontinuities)
+        yield TimedFrame(t_s, frame, source, deinterlaced, field, timeline.discontinuities)
 
 
 def _first_pts(source: Source) -> int | None:
@@ -88,7 +93,11 @@ def _first_pts(source: Source) -> int | None:
 
 
 def _seek_frames(
-    source: Source, begin_s: float, limits: DecodeLimits, on_error: Callable[[], None] | None
+    source: Source,
+    begin_s: float,
+    limits: DecodeLimits,
+    on_error: Callable[[], None] | None,
+    deinterlace: bool,
 ) -> Iterator[TimedFrame] | None:
     """Frames from the key frame at or before ``begin_s`` via seeks, stepping back while a seek lands late;
     None when seeking cannot get there (then decode from the start)."""
@@ -106,7 +115,7 @@ def _seek_frames(
         if (first.pts - origin) * tb <= begin_s:
             timeline = Timeline(source.frame_interval_s, bridge_forward_jumps=False)
             timeline.seconds(origin * tb)  # anchor t = 0 at the first displayed frame
-            return _stamped(source, _chain(first, frames), timeline, limits)
+            return _stamped(source, _chain(first, frames), timeline, limits, deinterlace)
         back_s *= 2
     return None
 
@@ -121,22 +130,25 @@ def timed_frames(
     begin_s: float = 0.0,
     limits: DecodeLimits = DEFAULT_LIMITS,
     on_error: Callable[[], None] | None = None,
+    deinterlace: bool = True,
 ) -> Iterator[TimedFrame]:
     """Frames in presentation order from the key frame at or before ``begin_s`` (so the first ones may be
-    earlier than ``begin_s``) to the end. Opens and closes its own container.
+    earlier than ``begin_s``) to the end. Opens and closes its own container. Interlaced frames go through
+    bwdif, or with ``deinterlace=False`` come as decoded with ``TimedFrame.field`` set (for readers that take
+    one field's rows, see ``scoring.resizing``).
 
     Raises VideoDecodeError (or a subclass: no video stream, codec, limit) before the first frame.
     """
     name = os.fspath(path)
     with open_video(name, limits) as source:
         if begin_s > SEEK_MIN_S and not has_timestamp_jumps(source):
-            frames = _seek_frames(source, begin_s, limits, on_error)
+            frames = _seek_frames(source, begin_s, limits, on_error, deinterlace)
             if frames is not None:
                 yield from frames
                 return
     with open_video(name, limits) as source:  # from the start: no seek, or the seeks could not get there
         timeline = Timeline(source.frame_interval_s, source.ts_discont)
-        yield from _stamped(source, decoded_frames(source, on_error), timeline, limits)
+        yield from _stamped(source, decoded_frames(source, on_error), timeline, limits, deinterlace)
 
 
 # --- single frames ------------------------------------------------------------------------------------------

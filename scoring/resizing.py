@@ -38,18 +38,24 @@ class ResizePlan:
     rotate: int | None  # cv2.ROTATE_* code to show the picture upright
 
     @classmethod
-    def make(cls, src_h: int, src_w: int, height: int, width: int, rotation_deg: int = 0) -> ResizePlan:
+    def make(
+        cls, src_h: int, src_w: int, height: int, width: int, rotation_deg: int = 0, field: int | None = None
+    ) -> ResizePlan:
+        """``field`` (0 or 1) reads only the rows of that parity: one field of an interlaced frame, which is
+        what a deinterlacer keeps unchanged, so a small output needs no deinterlacing (see FrameSink)."""
         quarter = rotation_deg in (90, 270)
         out_h, out_w = (width, height) if quarter else (height, width)
-        row_step = 2 if src_h >= 8 * out_h else 1
+        row_step = 2 if field is not None or src_h >= 8 * out_h else 1
         rows = src_h // row_step
         halvings = 0
         while rows >> (halvings + 1) >= 1.5 * out_h and src_w >> (halvings + 1) >= 1.5 * out_w:
             halvings += 1
         unit = 1 << halvings
-        crop_h, crop_w = (rows - rows % unit) * row_step, src_w - src_w % unit
-        y0, x0 = (src_h - crop_h) // 2, (src_w - crop_w) // 2
-        crop = (y0, y0 + crop_h, x0, x0 + crop_w)
+        kept = rows - rows % unit  # source rows read, in steps of row_step
+        # A field's rows are centred as far as its parity allows; the last row read stays <= src_h - 1.
+        y0 = (src_h - kept * row_step) // 2 if field is None else 2 * ((src_h // 2 - kept) // 2) + field
+        x0 = (src_w - (src_w - src_w % unit)) // 2
+        crop = (y0, y0 + kept * row_step, x0, x0 + src_w - src_w % unit)
         return cls(crop, row_step, halvings, (out_w, out_h), ROTATE_CODES.get(rotation_deg))
 
     def apply_plane(self, plane: np.ndarray, dst: np.ndarray) -> None:
@@ -74,6 +80,15 @@ class ResizePlan:
             cv2.resize(img, self.size, dst=dst, interpolation=cv2.INTER_AREA)
 
 
+def _plane_view(frame: av.VideoFrame, index: int, height: int, width: int) -> np.ndarray:
+    """The (height, width) uint8 plane ``index`` of ``frame`` without a copy: rows are ``line_size`` apart
+    (FFmpeg pads them for SIMD). ``to_ndarray`` would copy and stack all three planes, about as long as
+    decoding a 576i MPEG-2 frame. Valid while ``frame`` lives."""
+    plane = frame.planes[index]
+    flat = np.frombuffer(plane, dtype=np.uint8)
+    return flat[: plane.line_size * height].reshape(height, plane.line_size)[:, :width]
+
+
 class FrameSink:
     """Collects resized frames into one growing (N, H, W, 3) uint8 array."""
 
@@ -82,10 +97,11 @@ class FrameSink:
         self.times: list[float] = []
         self.plan: ResizePlan | None = None
         self.chroma_plan: ResizePlan | None = None
-        self.plan_key: tuple[int, int, int, bool] | None = None
+        self.plan_key: tuple[int, int, int, bool, int | None] | None = None
 
-    def add(self, frame: av.VideoFrame, t_s: float) -> None:
-        """Resize ``frame`` (turned upright) into the next slot; its time is ``t_s``."""
+    def add(self, frame: av.VideoFrame, t_s: float, field: int | None = None) -> None:
+        """Resize ``frame`` (turned upright) into the next slot; its time is ``t_s``. ``field`` (0 or 1) reads
+        only the rows of the first field of an interlaced frame (``TimedFrame.field``)."""
         n = len(self.times)
         if n == len(self.buf):
             bigger = np.empty((2 * len(self.buf), *self.buf.shape[1:]), dtype=np.uint8)
@@ -93,11 +109,13 @@ class FrameSink:
             self.buf = bigger
         rotation = rotation_of(frame)
         planar = frame.format.name == "yuv420p" and frame.width % 2 == 0 and frame.height % 2 == 0
-        key = (frame.height, frame.width, rotation, planar)
+        key = (frame.height, frame.width, rotation, planar, field)
         if key != self.plan_key:  # decided on the first frame, again if the stream changes size mid-way
             out_h, out_w = self.buf.shape[1:3]
-            self.plan = ResizePlan.make(frame.height, frame.width, out_h, out_w, rotation)
-            self.chroma_plan = ResizePlan.make(frame.height // 2, frame.width // 2, out_h, out_w, rotation)
+            self.plan = ResizePlan.make(frame.height, frame.width, out_h, out_w, rotation, field)
+            # Interlaced 4:2:0 alternates fields in the chroma rows too.
+            half_h, half_w = frame.height // 2, frame.width // 2
+            self.chroma_plan = ResizePlan.make(half_h, half_w, out_h, out_w, rotation, field)
             self.plan_key = key
         if planar:
             self._add_planar(frame, self.buf[n])
@@ -113,11 +131,9 @@ class FrameSink:
         the 99th percentile, on broadcast_dev), at a fraction of the cost. BT.601 limited range, as swscale.
         """
         h, w = frame.height, frame.width
-        planes = frame.to_ndarray().reshape(-1)  # packed: Y (H, W), then U and V (H/2, W/2) each
-        y = planes[: h * w].reshape(h, w)
-        chroma = (h // 2) * (w // 2)
-        u = planes[h * w : h * w + chroma].reshape(h // 2, w // 2)
-        v = planes[h * w + chroma : h * w + 2 * chroma].reshape(h // 2, w // 2)
+        y = _plane_view(frame, 0, h, w)
+        u = _plane_view(frame, 1, h // 2, w // 2)
+        v = _plane_view(frame, 2, h // 2, w // 2)
         out_h, out_w = dst.shape[:2]
         yuv = np.empty((3, out_h, out_w), dtype=np.uint8)
         self.plan.apply_plane(y, yuv[0])

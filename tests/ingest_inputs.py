@@ -72,3 +72,15 @@ def interlaced_576i(folder: Path) -> Path:
             "-c:v", "mpeg2video", "-b:v", "4M", "-flags", "+ilme+ildct", "-top", "1", "-f", "mpegts",
             str(folder / "576i.ts"))  # fmt: skip
     return folder / "576i.ts"
+
+
+def field_coloured_576i(folder: Path, scan: str) -> Path:
+    """Interlaced MPEG-2 whose first field in time (``scan`` tff: top, bff: bottom) is green and whose second
+    is red in every frame: reading the wrong field shows red."""
+    path = folder / f"fields_{scan}.ts"
+    _ffmpeg("-f", "lavfi", "-i", "color=c=green:s=720x576:r=50:d=2,format=yuv420p",
+            "-vf", f"drawbox=c=red:t=fill:enable='eq(mod(n\\,2)\\,1)',interlace=scan={scan}",
+            "-c:v", "mpeg2video", "-b:v", "6M", "-flags", "+ilme+ildct",
+            "-top", "1" if scan == "tff" else "0",
+            "-f", "mpegts", str(path))  # fmt: skip
+    return path

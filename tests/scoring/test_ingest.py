@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from scoring import decoding
 from scoring.frames import (
     DecodeLimits,
     NoVideoStreamError,
@@ -113,6 +114,21 @@ def test_interlaced_576i_is_detected_deinterlaced_and_shown_at_display_size(fold
     colours = mean_rgb(extract_frames(path, SamplingSpec(5, 27, 48)).frames)
     assert np.all(colours[:10, 1] > colours[:10, 0] + 60) and np.all(colours[10:, 0] > colours[10:, 1] + 60)
     assert read_frame_at(path, 1.0).shape == (576, 768, 3)
+
+
+@pytest.mark.parametrize("scan", ["tff", "bff"])
+def test_interlaced_frames_for_a_small_model_input_are_read_from_their_first_field(folder, scan, monkeypatch):
+    """The model's input (a tenth of the frame's height) takes the first field's rows, which bwdif keeps
+    unchanged, without running bwdif; a bigger output still goes through bwdif."""
+    path = inputs.field_coloured_576i(folder, scan)  # first field green, second red
+    built = []
+    real = decoding.Deinterlacer
+    monkeypatch.setattr(decoding, "Deinterlacer", lambda source: built.append(1) or real(source))
+    small = mean_rgb(extract_frames(path, SamplingSpec(None, 54, 96)).frames)
+    assert not built and len(small) == 50
+    assert np.all(small[:, 1] > 100) and np.all(small[:, 0] < 30), "the second (red) field was read"
+    large = extract_frames(path, SamplingSpec(5, 288, 512))
+    assert built and len(large) == 10  # 576 rows < 4 x 288: deinterlaced
 
 
 @pytest.mark.parametrize(
