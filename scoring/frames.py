@@ -24,6 +24,7 @@ import numpy as np
 from scoring.decoding import (
     DEFAULT_LIMITS,
     DecodeLimits,
+    NoFrameDecodedError,
     NoVideoStreamError,
     Progress,
     Sampler,
@@ -42,6 +43,7 @@ from scoring.shotcuts import detect_shot_cuts, shot_cut_scores
 __all__ = [
     "DecodeLimits",
     "FrameSet",
+    "NoFrameDecodedError",
     "NoVideoStreamError",
     "frames_at",
     "timed_frames",
@@ -135,6 +137,7 @@ def extract_frames(
     with open_video(name, limits) as source:
         capacity = estimate_capacity(source, spec.fps, begin_s, end_s)
         interval_s, header_end_s = source.frame_interval_s, source.header_duration_s
+        codec = source.codec_name
     sink = FrameSink(capacity, spec.height, spec.width)
     progress = Progress(on_progress, begin_s, end_s if end_s is not None else header_end_s)
     failed = [0]
@@ -143,7 +146,7 @@ def extract_frames(
     seen = _sample_into(sink, progress, frames_in, sampler, begin_s, end_s, interval_s, failed)
     frames, times = sink.finish()
     if len(times) == 0:
-        raise VideoDecodeError(f"{name}: no frame could be decoded{_range_text(begin_s, end_s)}")
+        raise NoFrameDecodedError(f"{name}: no frame could be decoded{_range_text(begin_s, end_s)}", codec)
     progress.done()
     # A frame the decoder skipped shows as a failed packet, a gap in the timestamps, or both: count it once.
     corrupt = max(failed[0], count_skipped_frames(np.asarray(seen)))
