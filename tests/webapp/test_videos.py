@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.webapp.videos_helpers import make_ready_video, make_row
+from tests.webapp.videos_helpers import make_ready_video, make_row, refuse_to_decode
 from webapp.models import Category, Job, ReferenceClip, Video
 
 pytestmark = pytest.mark.django_db
@@ -174,15 +174,7 @@ def test_reprobe_queues_a_new_probe_job(owner_client, video):
 
 @pytest.fixture
 def no_decoder(monkeypatch):
-    """Any decoding (PyAV or OpenCV) fails the test: pages read pictures from the preview store only."""
-    import av
-    import cv2
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a page image request opened the video")
-
-    monkeypatch.setattr(av, "open", refuse)
-    monkeypatch.setattr(cv2, "VideoCapture", refuse)
+    refuse_to_decode(monkeypatch)
 
 
 def test_frame_pictures_come_from_the_preview_store_without_decoding(owner_client, video, no_decoder):
