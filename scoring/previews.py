@@ -3,16 +3,18 @@
 Pages never decode a video inside a request: one full-size frame of a 4K file (or of one whose header
 declares 16000x16000) costs a web process seconds and gigabytes. So the worker, while it probes a file (or
 in a job of its own for a video probed before this store existed), keeps the frames nearest the times
-k / fps, each at most ``MAX_WIDTH`` px wide at the display aspect (rotated upright, square pixels), in one
-folder::
+k / fps, each encoded as a JPEG at most ``MAX_WIDTH`` px wide at the display aspect (rotated upright, square
+pixels), in one folder::
 
-    <folder>/<t_ms>.jpg     the frame on screen at t_ms (milliseconds of presentation time)
-    <folder>/index.json     {"format", "fps", "width", "height", "times_ms": [...]}, written last
+    <folder>/frames.jpgs    the JPEGs one after another
+    <folder>/index.json     {"format", "fps", "width", "height", "times_ms": [n], "offsets": [n + 1]}
 
-The folder is filled beside its final place and renamed over it when complete, so a reader sees the whole
-store or none. Its size is bounded by ``max_frames`` files (about 10 KB each at 320x180): the rate is
-lowered up front when the header's duration asks for it, and should the file run longer than its header
-says, every other preview is dropped and the rate halved, as often as needed.
+One pack rather than one file per JPEG: the store is made durable with one fsync instead of thousands (on a
+90-minute match, a file each cost more than the decoding), and a video takes two inodes. The folder is
+filled beside its final place and renamed over it when complete, so a reader sees the whole store or none.
+Its size is bounded by ``max_frames`` JPEGs (about 10 KB each at 320x180): the rate is lowered up front when
+the header's duration asks for it, and should the file run longer than its header says, every other JPEG
+is dropped (the pack rewritten) and the rate halved, as often as needed.
 """
 
 from __future__ import annotations
@@ -39,14 +41,15 @@ from scoring.decoding import (
     rotation_of,
     sample_aspect_ratio,
 )
-from scoring.files import replacing_directory, write_atomic, write_jpeg
+from scoring.files import JPEG_QUALITY, replacing, replacing_directory, write_atomic
 from scoring.reading import TimedFrame, timed_frames
 from scoring.resizing import FrameSink
 
-PREVIEW_FORMAT = "offside-previews/1"
+PREVIEW_FORMAT = "offside-previews/2"
 MAX_WIDTH = 320
 INDEX_NAME = "index.json"
-_BATCH = 16  # frames resized together before their JPEGs are written
+PACK_NAME = "frames.jpgs"
+_BATCH = 16  # frames resized together before they are encoded
 
 
 def preview_size(display_w: int, display_h: int, max_width: int = MAX_WIDTH) -> tuple[int, int]:
@@ -55,45 +58,72 @@ def preview_size(display_w: int, display_h: int, max_width: int = MAX_WIDTH) -> 
     return width, max(1, round(display_h * width / max(display_w, 1)))
 
 
+def encode_jpeg(image_rgb: np.ndarray) -> bytes:
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR),
+                               [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])  # fmt: skip
+    if not ok:
+        raise OSError("could not encode a preview")
+    return encoded.tobytes()
+
+
 @dataclass(frozen=True)
 class PreviewIndex:
-    """A complete store: the times (ms, increasing) that have a JPEG, and the size of every JPEG."""
+    """A complete store: the times (ms, increasing) that have a JPEG, where each lies in the pack, and the
+    size of every JPEG."""
 
     folder: Path
     fps: float
     width: int
     height: int
     times_ms: tuple[int, ...]
+    offsets: tuple[int, ...]  # JPEG i is pack bytes [offsets[i], offsets[i + 1])
 
     def __len__(self) -> int:
         return len(self.times_ms)
 
-    def nearest(self, t_s: float) -> Path | None:
-        """The JPEG of the sample nearest ``t_s`` seconds (the first or last one outside the video); None
+    def nearest(self, t_s: float) -> int | None:
+        """The position of the sample nearest ``t_s`` seconds (the first or last outside the video); None
         when the store is empty."""
         if not self.times_ms:
             return None
         t_ms = round(t_s * 1000)
         i = bisect.bisect_left(self.times_ms, t_ms)
-        candidates = [self.times_ms[j] for j in (i - 1, i) if 0 <= j < len(self.times_ms)]
-        return self.folder / f"{min(candidates, key=lambda t: abs(t - t_ms))}.jpg"
+        candidates = [j for j in (i - 1, i) if 0 <= j < len(self.times_ms)]
+        return min(candidates, key=lambda j: abs(self.times_ms[j] - t_ms))
+
+    def jpeg(self, position: int) -> bytes:
+        """The JPEG at ``position``; OSError when the pack cannot be read whole."""
+        begin, end = self.offsets[position], self.offsets[position + 1]
+        with (self.folder / PACK_NAME).open("rb") as pack:
+            pack.seek(begin)
+            data = pack.read(end - begin)
+        if len(data) != end - begin:
+            raise OSError(f"{self.folder / PACK_NAME} is shorter than its index says")
+        return data
+
+    def jpeg_at(self, t_s: float) -> bytes | None:
+        """The JPEG of the sample nearest ``t_s`` seconds, None when the store is empty."""
+        position = self.nearest(t_s)
+        return None if position is None else self.jpeg(position)
 
 
 class PreviewWriter:
-    """Samples frames offered in presentation order into JPEGs in ``folder`` (see the module doc).
+    """Samples frames offered in presentation order into JPEGs appended to ``pack`` (see the module doc).
 
-    ``fps`` is the wanted rate, ``max_frames`` the most JPEGs the folder ever holds (at least 2).
+    ``fps`` is the wanted rate, ``max_frames`` the most JPEGs the pack ever holds (at least 2).
     """
 
-    def __init__(self, folder: Path, fps: float, max_frames: int, max_width: int = MAX_WIDTH) -> None:
+    def __init__(self, pack: Path, fps: float, max_frames: int, max_width: int = MAX_WIDTH) -> None:
         if not fps > 0 or max_frames < 2:
             raise ValueError(f"need fps > 0 and max_frames >= 2, got {fps} and {max_frames}")
-        self.folder, self.fps, self.max_frames, self.max_width = folder, fps, max_frames, max_width
+        self.pack, self.fps, self.max_frames, self.max_width = pack, fps, max_frames, max_width
+        self.handle = pack.open("wb")
         self.sampler: Sampler | None = None
         self.sink: FrameSink | None = None
         self.size = (0, 0)  # (width, height) of every JPEG
         self.interval_s = 0.04
         self.times_ms: list[int] = []
+        self.offsets: list[int] = [0]
 
     def offer(self, timed: TimedFrame) -> None:
         """Keep ``timed`` when it is the frame nearest the next sample time."""
@@ -127,41 +157,61 @@ class PreviewWriter:
                 self._thin()
                 if self._too_close(t_s):
                     continue
-            t_ms = round(t_s * 1000)
-            write_jpeg(frame, self.folder / f"{t_ms}.jpg")
-            self.times_ms.append(t_ms)
+            data = encode_jpeg(frame)
+            self.handle.write(data)
+            self.times_ms.append(round(t_s * 1000))
+            self.offsets.append(self.offsets[-1] + len(data))
 
     def _too_close(self, t_s: float) -> bool:
         """Sampled at the rate before a thinning (or the same millisecond again): not kept."""
         return bool(self.times_ms) and round(t_s * 1000) - self.times_ms[-1] < max(1, 500 / self.fps)
 
     def _thin(self) -> None:
-        """Drop every other preview and halve the rate: the store stays within ``max_frames``."""
-        dropped, self.times_ms = self.times_ms[1::2], self.times_ms[::2]
-        for t_ms in dropped:
-            (self.folder / f"{t_ms}.jpg").unlink(missing_ok=True)
+        """Keep every other JPEG (the pack rewritten) and halve the rate: it stays within ``max_frames``."""
+        self.handle.close()
+        kept = range(0, len(self.times_ms), 2)
+        thinner = self.pack.with_name(self.pack.name + ".thin")
+        offsets = [0]
+        with self.pack.open("rb") as old, thinner.open("wb") as new:
+            for i in kept:
+                old.seek(self.offsets[i])
+                new.write(old.read(self.offsets[i + 1] - self.offsets[i]))
+                offsets.append(offsets[-1] + self.offsets[i + 1] - self.offsets[i])
+        os.replace(thinner, self.pack)
+        self.handle = self.pack.open("ab")
+        self.times_ms, self.offsets = [self.times_ms[i] for i in kept], offsets
         self.fps /= 2
         self.sampler = Sampler(self.fps, 0.0, self.interval_s)
         self.sampler.next_s = self.times_ms[-1] / 1000 + 1 / self.fps
 
-    def finish(self) -> PreviewIndex:
-        """Write the last JPEGs and the index; returns the store's index."""
+    def finish(self, folder: Path) -> PreviewIndex:
+        """Encode the last JPEGs, close the pack and write the index into ``folder``."""
         self._flush()
-        index = PreviewIndex(self.folder, self.fps, self.size[0], self.size[1], tuple(self.times_ms))
+        self.close()
+        index = PreviewIndex(folder, self.fps, self.size[0], self.size[1], tuple(self.times_ms),
+                             tuple(self.offsets))  # fmt: skip
         doc = {"format": PREVIEW_FORMAT, "fps": index.fps, "width": index.width, "height": index.height,
-               "times_ms": list(index.times_ms)}  # fmt: skip
-        write_atomic(self.folder / INDEX_NAME, json.dumps(doc).encode())
+               "times_ms": list(index.times_ms), "offsets": list(index.offsets)}  # fmt: skip
+        write_atomic(folder / INDEX_NAME, json.dumps(doc).encode())
         return index
+
+    def close(self) -> None:
+        self.handle.close()
 
 
 @contextmanager
 def writing_previews(folder: Path, fps: float, max_frames: int) -> Iterator[PreviewWriter]:
     """A writer filling a new folder that replaces ``folder`` (an older store) once the block ends without
-    error; on error nothing changes."""
-    with replacing_directory(folder) as tmp:
-        writer = PreviewWriter(tmp, fps, max_frames)
-        yield writer
-        writer.finish()
+    error; on error nothing changes. The pack and the index go through the atomic writers of
+    ``scoring.files`` (each flushed to disk before the folder is renamed into place)."""
+    with replacing_directory(folder) as tmp, replacing(tmp / PACK_NAME) as pack:
+        writer = PreviewWriter(pack, fps, max_frames)
+        try:
+            yield writer
+        except BaseException:
+            writer.close()
+            raise
+        writer.finish(tmp)
 
 
 def make_previews(
@@ -207,15 +257,18 @@ def _load_index(path: str, mtime_ns: int, size: int) -> PreviewIndex | None:
         if doc.get("format") != PREVIEW_FORMAT:
             return None
         times = tuple(int(t) for t in doc["times_ms"])
+        offsets = tuple(int(o) for o in doc["offsets"])
+        if len(offsets) != len(times) + 1:
+            return None
         size = int(doc["width"]), int(doc["height"])
-        return PreviewIndex(Path(path).parent, float(doc["fps"]), *size, times)
+        return PreviewIndex(Path(path).parent, float(doc["fps"]), *size, times, offsets)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def read_preview(path: Path) -> np.ndarray:
-    """A preview JPEG as (H, W, 3) uint8 RGB; OSError when it cannot be read."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+def decode_preview(jpeg: bytes) -> np.ndarray:
+    """A preview JPEG as (H, W, 3) uint8 RGB; OSError when it does not decode."""
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
-        raise OSError(f"cannot read {path.name}")
+        raise OSError("a preview JPEG does not decode")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)

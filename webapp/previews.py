@@ -9,7 +9,6 @@ when it failed, the page says why instead of queueing it again) and shows that t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -39,9 +38,9 @@ class PreviewState:
             return f"The frame previews of this video could not be made: {self.job.error} Process it again."
         return "The frame previews of this video are being made on the worker; they appear in a moment."
 
-    def frame(self, t_s: float) -> Path | None:
+    def frame(self, t_s: float) -> bytes | None:
         """The stored JPEG nearest ``t_s`` seconds, None while not ready (or when the store is empty)."""
-        return self.index.nearest(t_s) if self.index is not None else None
+        return self.index.jpeg_at(t_s) if self.index is not None else None
 
 
 def preview_rate() -> tuple[float, int]:
@@ -68,6 +67,13 @@ def video_previews(video: Video, requested_by=None) -> PreviewState:
                 params={"video_id": video.pk}, video=video,
             )  # fmt: skip
     return PreviewState(None, job)
+
+
+def jpeg_response(jpeg: bytes, cache_seconds: int = 86400) -> HttpResponse:
+    """A preview JPEG (a few KB, so no Range support is needed)."""
+    response = HttpResponse(jpeg, content_type="image/jpeg")
+    response["Cache-Control"] = f"private, max-age={cache_seconds}"
+    return response
 
 
 def not_ready_response(message: str) -> HttpResponse:

@@ -23,7 +23,7 @@ import numpy as np
 
 from scoring.files import write_atomic
 from scoring.heatmaps import encode_png, error_heatmap_png, occlusion_heatmap_png
-from scoring.previews import read_preview
+from scoring.previews import decode_preview
 from scoring.scorer import frame_errors, reconstructed_frames, resize_frames, weighted_error_maps
 
 DISPLAY_WIDTH = 480  # frames are shown side by side; no need for full resolution
@@ -63,11 +63,11 @@ def cached_frame_set(run, index: int, model_index: int) -> dict[str, Path] | Non
     return paths if all(p.is_file() for p in paths.values()) else None
 
 
-def render_frame_set(run, trained, frameset_frames, index: int, preview: Path, model_index: int,
+def render_frame_set(run, trained, frameset_frames, index: int, preview: bytes, model_index: int,
                      max_files: int) -> dict[str, Path]:  # fmt: skip
     """Write frame, reconstruction and error PNGs of one frame from its ``preview`` JPEG (see the module doc)
     and keep the run's cache within ``max_files`` pictures."""
-    shown = read_preview(preview)  # (h, w, 3) RGB, at most 320 px wide
+    shown = decode_preview(preview)  # (h, w, 3) RGB, at most 320 px wide
     small = model_input(frameset_frames, index, shown, trained.config)
     h, w = shown.shape[:2]
     paths = {kind: heatmap_path(run, index, model_index, kind) for kind in CACHED_KINDS}

@@ -8,12 +8,14 @@ from scoring.frames import NoFrameDecodedError
 from scoring.previews import (
     INDEX_NAME,
     MAX_WIDTH,
+    PACK_NAME,
+    decode_preview,
     load_previews,
     make_previews,
     preview_size,
-    read_preview,
     writing_previews,
 )
+from scoring.reading import timed_frames
 from tests import ingest_inputs as inputs
 from tests.scoring.conftest import _made
 
@@ -34,10 +36,13 @@ def test_the_store_holds_the_frame_nearest_each_sample_time(index_mp4, tmp_path)
     assert len(index) == 20 and index.times_ms[:3] == (0, 200, 400)
     assert (index.width, index.height) == (inputs.INDEX_W, inputs.INDEX_H)  # 320 px: no larger than that
     assert load_previews(tmp_path / "store") == index
-    picture = read_preview(index.nearest(1.31))  # samples at 1.2 and 1.4 s: 1.4 is nearer
-    assert index.nearest(1.31).name == "1401.jpg"
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == [PACK_NAME, INDEX_NAME]
+    assert index.times_ms[index.nearest(1.31)] == 1401  # samples at 1.2 and 1.4 s: 1.4 is nearer
+    picture = decode_preview(index.jpeg_at(1.31))
+    assert picture.shape == (inputs.INDEX_H, inputs.INDEX_W, 3)
     assert inputs.frame_number(picture) == round(1.401 * inputs.RATE)  # that very frame, not a neighbour
-    assert index.nearest(-5).name == "0.jpg" and index.nearest(99).name == f"{index.times_ms[-1]}.jpg"
+    assert index.nearest(-5) == 0 and index.nearest(99) == len(index) - 1
+    assert (tmp_path / "store" / PACK_NAME).stat().st_size == index.offsets[-1]
 
 
 @pytest.mark.parametrize("max_frames", [2, 7, 11])
@@ -45,16 +50,16 @@ def test_the_store_never_holds_more_than_its_bound(joined, tmp_path, max_frames)
     folder = tmp_path / "store"
     offered = []
     with writing_previews(folder, fps=30, max_frames=max_frames) as writer:
-        from scoring.reading import timed_frames
-
         for timed in timed_frames(joined):
             writer.offer(timed)
             offered.append(timed.t_s)
-            on_disk = [p for p in writer.folder.iterdir() if p.suffix == ".jpg"]
-            assert len(on_disk) <= max_frames  # at every moment, not only at the end
+            writer.handle.flush()
+            assert len(writer.times_ms) <= max_frames  # at every moment, not only at the end
+            assert writer.pack.stat().st_size == writer.offsets[-1]  # the pack holds those JPEGs only
     index = load_previews(folder)
-    files = sorted(p.name for p in folder.iterdir())
-    assert 2 <= len(index) <= max_frames and len(files) == len(index) + 1  # the JPEGs and index.json
+    assert 2 <= len(index) <= max_frames
+    assert (folder / PACK_NAME).stat().st_size == index.offsets[-1]
+    assert all(decode_preview(index.jpeg(i)).shape == (90, 160, 3) for i in range(len(index)))
     # After thinning the samples still spread over the whole 6 s, not just its beginning.
     assert index.times_ms[-1] >= 1000 * offered[-1] / 2, index.times_ms
 

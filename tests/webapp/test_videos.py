@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from scoring.previews import load_previews
 from tests.webapp.videos_helpers import make_ready_video, make_row, refuse_to_decode
 from webapp.models import Category, Job, ReferenceClip, Video
 
@@ -154,7 +155,7 @@ def test_delete_asks_for_confirmation_then_removes_files_and_derived_data(
 ):
     category = Category.objects.create(owner=owner, name="Soccer")
     ReferenceClip.objects.create(category=category, video=video)
-    assert len(list(video.previews_directory.glob("*.jpg"))) == 15  # the probe's store: 3 s at 5 fps
+    assert len(load_previews(video.previews_directory)) == 15  # the probe's store: 3 s at 5 fps
     page = owner_client.get(reverse("video_delete", args=[video.pk])).content.decode()
     assert "cannot be undone" in page and Video.objects.filter(pk=video.pk).exists()
     with django_capture_on_commit_callbacks(execute=True):
@@ -180,8 +181,8 @@ def no_decoder(monkeypatch):
 def test_frame_pictures_come_from_the_preview_store_without_decoding(owner_client, video, no_decoder):
     response = owner_client.get(reverse("video_frame", args=[video.pk, 1530]))
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
-    nearest = video.previews_directory / "1600.jpg"  # samples every 200 ms (5 fps): 1600 is nearest 1530
-    assert b"".join(response.streaming_content) == nearest.read_bytes()
+    index = load_previews(video.previews_directory)  # samples every 200 ms (5 fps): 1600 is nearest 1530
+    assert response.content == index.jpeg(index.times_ms.index(1600))
     assert owner_client.get(reverse("video_frame", args=[video.pk, 999_999])).status_code == 404
 
 

@@ -151,7 +151,10 @@ def frame_image(request, run_id: int, index: int, kind: str):
             raise Http404("Compute the occlusion map first.")
     elif report_images.cached_frame_set(data.run, index, k) is None:
         previews = video_previews(data.run.video, requested_by=request.user)
-        preview = previews.frame(float(data.timestamps_s[index]))
+        try:
+            preview = previews.frame(float(data.timestamps_s[index]))
+        except OSError as exc:
+            raise Http404("The frame previews of this video are damaged; process it again.") from exc
         if preview is None:
             return not_ready_response(previews.message)
         limit = settings.OFFSIDE_REPORT_IMAGE_CACHE_FILES

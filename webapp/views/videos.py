@@ -15,7 +15,7 @@ from webapp.forms import ClipForm
 from webapp.media import ranged_file_response
 from webapp.media_layout import media_path
 from webapp.models import Category, Job, ReferenceClip, Video
-from webapp.previews import not_ready_response, video_previews
+from webapp.previews import jpeg_response, not_ready_response, video_previews
 
 VIDEOS_PER_PAGE = 25
 SORTS = {
@@ -160,7 +160,10 @@ def video_frame(request, video_id: int, t_ms: int):
     previews = video_previews(video, requested_by=request.user)
     if not previews.ready:
         return not_ready_response(previews.message)
-    path = previews.frame(t_ms / 1000)
-    if path is None or not path.is_file():
+    try:
+        jpeg = previews.frame(t_ms / 1000)
+    except OSError as exc:
+        raise Http404("The frame previews of this video are damaged; process it again.") from exc
+    if jpeg is None:
         raise Http404("That frame could not be decoded.")
-    return ranged_file_response(request, path, "image/jpeg", cache_seconds=86400)
+    return jpeg_response(jpeg)
