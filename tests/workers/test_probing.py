@@ -137,17 +137,11 @@ def test_a_joined_interlaced_recording_is_ready_with_its_stream_facts(owner, tmp
 
 
 def test_a_file_that_ends_early_is_ready_with_a_warning_on_the_page_and_in_the_api(owner, tmp_path, client):
+    from tests.ingest_inputs import cut_faststart
     from tests.scoring.conftest import _made
-    from tests.synthetic import _ffmpeg
     from tests.webapp.test_api import token_client
 
-    def cut_faststart(path):
-        whole = tmp_path / "whole.mp4"  # the index (moov) first, then the frames: a cut keeps the index
-        _made(_ffmpeg, "-f", "lavfi", "-i", "testsrc2=s=160x90:r=25:d=8", "-c:v", "libx264", "-preset",
-              "ultrafast", "-g", "25", "-movflags", "+faststart", str(whole))  # fmt: skip
-        path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
-
-    video, job = video_from(owner, tmp_path, "cut.mp4", cut_faststart)
+    video, job = video_from(owner, tmp_path, "cut.mp4", lambda p: _made(cut_faststart, p))
     result = probe_video_work(job, no_report)
     video.refresh_from_db()
     assert video.status == "ready" and 2.5 < video.duration_s < 6.0  # usable: the decoded part
