@@ -32,7 +32,19 @@ _INTERLACED_FIELD_ORDERS = {2, 3, 4, 5}
 
 
 class VideoDecodeError(ValueError):
-    """The file is missing, empty, not a video, truncated beyond repair, or no frame of it decodes."""
+    """The file is missing, empty, not a video, truncated beyond repair, or no frame of it decodes.
+
+    ``codec`` is FFmpeg's name of the video stream's codec ("h264", "av1") when it is known, else None: a
+    caller that words its own message reads it here, never from the message text.
+    """
+
+    def __init__(self, message: str, codec: str | None = None) -> None:
+        super().__init__(message)
+        self.codec = codec
+
+
+class NoFrameDecodedError(VideoDecodeError):
+    """The file opens and has a video stream, but not one frame of it (or of the asked range) decodes."""
 
 
 class NoVideoStreamError(VideoDecodeError):
@@ -107,7 +119,9 @@ def _check_decoder(stream: av.video.stream.VideoStream, name: str) -> None:
     ctx = stream.codec_context
     if ctx is None or not ctx.is_decoder:
         codec = getattr(getattr(ctx, "codec", None), "name", None) or "unknown"
-        raise UnsupportedCodecError(f"{name}: the video codec {codec!r} cannot be decoded by this server")
+        raise UnsupportedCodecError(
+            f"{name}: the video codec {codec!r} cannot be decoded by this server", codec=codec
+        )
 
 
 def _nominal_fps(stream: av.video.stream.VideoStream) -> float:
@@ -179,7 +193,8 @@ def decoded_frames(source: Source, on_error: Callable[[], None] | None = None) -
                     on_error()
     except av.error.DecoderNotFoundError as exc:
         raise UnsupportedCodecError(
-            f"{source.path}: the video codec {source.codec_name!r} cannot be decoded by this server"
+            f"{source.path}: the video codec {source.codec_name!r} cannot be decoded by this server",
+            codec=source.codec_name,
         ) from exc
     except (av.error.EOFError, av.error.InvalidDataError):
         if on_error is not None:  # a container truncated mid-packet: keep what decoded before

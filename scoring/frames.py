@@ -24,6 +24,7 @@ import numpy as np
 from scoring.decoding import (
     DEFAULT_LIMITS,
     DecodeLimits,
+    NoFrameDecodedError,
     NoVideoStreamError,
     Progress,
     Sampler,
@@ -44,6 +45,7 @@ FIELD_READ_FACTOR = 4  # frame height / output height from which interlaced fram
 __all__ = [
     "DecodeLimits",
     "FrameSet",
+    "NoFrameDecodedError",
     "NoVideoStreamError",
     "frames_at",
     "timed_frames",
@@ -142,6 +144,7 @@ def extract_frames(
         # average several rows of the first field, which a deinterlacer (bwdif) keeps unchanged, so bwdif
         # would cost as much as decoding and change nothing the model sees (docs/BENCHMARKS.md, ingest).
         one_field = (source.stream.codec_context.height or 0) >= FIELD_READ_FACTOR * spec.height
+        codec = source.codec_name
     sink = FrameSink(capacity, spec.height, spec.width)
     progress = Progress(on_progress, begin_s, end_s if end_s is not None else header_end_s)
     failed = [0]
@@ -150,7 +153,7 @@ def extract_frames(
     seen = _sample_into(sink, progress, frames_in, sampler, begin_s, end_s, interval_s, failed)
     frames, times = sink.finish()
     if len(times) == 0:
-        raise VideoDecodeError(f"{name}: no frame could be decoded{_range_text(begin_s, end_s)}")
+        raise NoFrameDecodedError(f"{name}: no frame could be decoded{_range_text(begin_s, end_s)}", codec)
     progress.done()
     # A frame the decoder skipped shows as a failed packet, a gap in the timestamps, or both: count it once.
     corrupt = max(failed[0], count_skipped_frames(np.asarray(seen)))

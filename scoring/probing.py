@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from scoring.decoding import (
     DEFAULT_LIMITS,
     DecodeLimits,
-    VideoDecodeError,
+    NoFrameDecodedError,
     display_size,
     is_interlaced,
     open_video,
@@ -18,10 +19,14 @@ from scoring.decoding import (
     sample_aspect_ratio,
     start_timecode,
 )
-from scoring.reading import timed_frames
+from scoring.reading import TimedFrame, timed_frames
 
 # Frame intervals spread wider than this (95th over 5th percentile) mean a variable frame rate.
 VFR_SPREAD = 1.5
+# A file "ends early" when what decodes falls short of the header's promise by more than both of these: an
+# edit list, B-frame delay or a last frame's display time account for a few frames, a cut file for far more.
+SHORTFALL_MIN_S = 0.5
+SHORTFALL_MIN_FRACTION = 0.05
 
 
 @dataclass
@@ -44,6 +49,9 @@ class VideoInfo:
     has_audio: bool = False
     discontinuities: int = 0  # timestamp restarts, jumps or wraps the timeline bridged
     start_timecode: str | None = None  # SMPTE "HH:MM:SS:FF" (";" before FF when drop-frame) or None
+    header_duration_s: float = 0.0  # what the video stream's own header promises; 0 when it says nothing
+    decode_errors: int = 0  # packets that failed to decode (and the container's end cut mid-packet)
+    warning: str = ""  # "file ends early: header says 8.0 s, decoded 4.0 s", or "" for a sound file
 
     def as_json(self) -> dict:
         """The ``probe`` command's object (field names of DESIGN.md)."""
@@ -82,21 +90,66 @@ def _header_facts(path: str, limits: DecodeLimits) -> dict:
             "pix_fmt": ctx.pix_fmt or "",
             "has_audio": len(source.container.streams.audio) > 0,
             "nominal_interval_s": source.frame_interval_s,
+            "promised_s": _promised_duration_s(source),
         }
 
 
-def probe_video(path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS) -> VideoInfo:
+def _promised_duration_s(source) -> float:
+    """Seconds of video the stream's own header promises (MP4/QuickTime sample tables, AVI index), or 0.
+
+    Only the video stream's figures count: a container's duration includes a longer audio track, and formats
+    whose timestamps may restart (MPEG-TS/PS) carry no trustworthy length at all.
+    """
+    stream = source.stream
+    if source.ts_discont:
+        return 0.0
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if stream.frames:
+        return stream.frames * source.frame_interval_s
+    return 0.0
+
+
+def ends_early_warning(promised_s: float, decoded_s: float, decode_errors: int) -> str:
+    """The warning of a file that decodes clearly shorter than its header says (a cut or interrupted copy
+    whose index survived), or "" when the two agree (or the header says nothing)."""
+    shortfall_s = promised_s - decoded_s
+    if promised_s <= 0 or shortfall_s <= max(SHORTFALL_MIN_S, SHORTFALL_MIN_FRACTION * promised_s):
+        return ""
+    plural = "s" if decode_errors != 1 else ""
+    errors = f"; {decode_errors} packet{plural} failed to decode" if decode_errors else ""
+    return (
+        f"file ends early: header says {promised_s:.1f} s, decoded {decoded_s:.1f} s{errors} "
+        "(a cut or interrupted copy?); only the decoded part is used"
+    )
+
+
+def probe_video(
+    path: str | os.PathLike,
+    limits: DecodeLimits = DEFAULT_LIMITS,
+    on_frame: Callable[[TimedFrame], None] | None = None,
+) -> VideoInfo:
     """Decode every frame of ``path`` and describe its video stream.
 
-    Raises VideoDecodeError when nothing decodes, NoVideoStreamError for audio-only files,
-    UnsupportedCodecError naming a codec this build cannot decode, VideoLimitError over ``limits``.
+    ``on_frame`` sees every decoded frame of this one pass (the worker's preview store samples it, so the
+    file is not decoded a second time for it). Raises NoFrameDecodedError (a VideoDecodeError, with the
+    codec) when nothing decodes, NoVideoStreamError for audio-only files, UnsupportedCodecError naming a
+    codec this build cannot decode, VideoLimitError over ``limits``.
     """
     name = os.fspath(path)
     facts = _header_facts(name, limits)
     times: list[float] = []
     first = None
     interlaced = False
-    for timed in timed_frames(name, 0.0, limits):
+    errors = 0
+
+    def count_error() -> None:
+        nonlocal errors
+        errors += 1
+
+    for timed in timed_frames(name, 0.0, limits, on_error=count_error):
+        if on_frame is not None:
+            on_frame(timed)
         if first is None:
             first = timed
             interlaced = timed.deinterlaced or is_interlaced(timed.source, timed.frame)
@@ -108,7 +161,9 @@ def probe_video(path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS) 
         times.append(timed.t_s)
         discontinuities = timed.discontinuities
     if first is None:
-        raise VideoDecodeError(f"{name}: no frame could be decoded (video codec {facts['codec']!r})")
+        raise NoFrameDecodedError(
+            f"{name}: no frame could be decoded (video codec {facts['codec']!r})", codec=facts["codec"]
+        )
     stamps = np.asarray(times)
     recent = np.diff(stamps[-32:])
     recent = recent[recent > 0]
@@ -117,8 +172,9 @@ def probe_video(path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS) 
     width, height = display_size(stored_w, stored_h, sar, rotation)
     count = len(stamps)
     span_s = float(stamps[-1] - stamps[0])
+    duration_s = span_s + last_interval_s
     return VideoInfo(
-        duration_s=span_s + last_interval_s,
+        duration_s=duration_s,
         fps=_frame_rate(stamps, count, span_s, last_interval_s),
         frame_count=count,
         width=width,
@@ -132,4 +188,7 @@ def probe_video(path: str | os.PathLike, limits: DecodeLimits = DEFAULT_LIMITS) 
         has_audio=facts["has_audio"],
         discontinuities=discontinuities,
         start_timecode=timecode,
+        header_duration_s=facts["promised_s"],
+        decode_errors=errors,
+        warning=ends_early_warning(facts["promised_s"], duration_s, errors),
     )

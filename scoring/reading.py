@@ -20,6 +20,7 @@ import numpy as np
 from scoring.decoding import (
     DEFAULT_LIMITS,
     DecodeLimits,
+    NoFrameDecodedError,
     Source,
     Timeline,
     VideoDecodeError,
@@ -225,7 +226,7 @@ def frames_at(
             t_s = max(float(times_s[i]), 0.0)
             found = cursor.at(t_s)
             if found is None:
-                raise VideoDecodeError(f"{name}: no frame could be decoded at {t_s:.3f} s")
+                raise NoFrameDecodedError(f"{name}: no frame could be decoded at {t_s:.3f} s")
             if (
                 cursor.ended
                 and past_end == "error"

@@ -148,3 +148,10 @@ class FrameSink:
         # A view is fine when the estimate was close; copy when a lying header made us over-allocate a lot.
         frames = self.buf[:n] if n >= len(self.buf) // 2 else self.buf[:n].copy()
         return frames, np.asarray(self.times, dtype=np.float64)
+
+    def take(self) -> tuple[np.ndarray, list[float]]:
+        """The frames added since the last ``take`` ((n, H, W, 3), a view valid until the next ``add``) and
+        their times; the sink is empty again. For writers that stream frames out instead of keeping them."""
+        frames, times = self.buf[: len(self.times)], self.times
+        self.times = []
+        return frames, times

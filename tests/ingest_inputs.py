@@ -41,6 +41,16 @@ def index_clip(path: Path, seconds: float = 12.0, gop: int = 300) -> Path:
     return path
 
 
+def cut_faststart(path: Path, seconds: float = 8.0, keep: float = 0.5) -> Path:
+    """An H.264 MP4 with its index (moov) first, cut to ``keep`` of its bytes: the header still promises
+    ``seconds`` of video, only about ``keep`` of it decodes (an interrupted copy of a streaming file)."""
+    whole = path.with_name(f"whole-{path.name}")
+    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=s=160x90:r=25:d={seconds}", "-c:v", "libx264", "-preset",
+            "ultrafast", "-g", "25", "-movflags", "+faststart", str(whole))  # fmt: skip
+    path.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * keep)])
+    return path
+
+
 def coloured_part(path: Path, colour: str, seconds: float, extra: tuple[str, ...] = ()) -> Path:
     """A plain-colour H.264 part with a tone, as a TS recording (each part's timestamps start anew)."""
     _ffmpeg("-f", "lavfi", "-i", f"color=c={colour}:s=160x90:r={FPS}:d={seconds}",

@@ -6,8 +6,10 @@ TINY_CONFIG trains a 16x32 VAE for a few epochs: seconds on a CPU, and still tel
 from pathlib import Path
 
 from scoring.frames import probe_video
+from scoring.previews import writing_previews
 from tests import synthetic
 from webapp.models import Category, JobCancelled, ReferenceClip, Video
+from webapp.previews import preview_rate
 
 TINY_CONFIG = {
     "model": {"height": 16, "width": 32, "latent_dim": 4, "base_channels": 4, "max_channels": 8},
@@ -25,11 +27,14 @@ TINY_CONFIG = {
 
 
 def ready_video(owner, folder: Path, name: str, scenes, fps: float = 10, size=(96, 64)) -> Video:
-    """A probed, ready Video row whose file holds ``scenes`` (see tests.synthetic.write_video)."""
+    """A probed, ready Video row whose file holds ``scenes`` (see tests.synthetic.write_video), with the
+    preview store the probe job writes (pages read their pictures from it)."""
     source = folder / name
     synthetic.write_video(source, list(scenes), fps=fps, size=size)
     video = Video.create_from_file(owner, source, name, sha256=name, move=True)
-    video.mark_ready(probe_video(video.original_path), "", "")
+    with writing_previews(video.previews_directory, *preview_rate()) as previews:
+        info = probe_video(video.original_path, on_frame=previews.offer)
+    video.mark_ready(info, "", "")
     return video
 
 

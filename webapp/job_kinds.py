@@ -108,6 +108,7 @@ RUN_ROW = RowRule(
 JOB_KINDS: dict[str, JobKind] = {
     "system_check": JobKind("workers.tasks.system_check_task", "cpu", soft_s=120, hard_s=180),
     "probe_video": JobKind("workers.tasks.probe_video_task", "cpu", soft_s=900, hard_s=960, row=VIDEO_ROW),
+    "previews": JobKind("workers.tasks.make_previews_task", "cpu", soft_s=900, hard_s=960),
     "extract_frames": JobKind("workers.training_tasks.extract_frames_task", "cpu", 4 * HOUR_S,
                               4 * HOUR_S + 300),
     "train": JobKind("workers.training_tasks.train_category_task", "gpu", 24 * HOUR_S, 24 * HOUR_S + 600,

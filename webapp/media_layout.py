@@ -3,9 +3,11 @@
 Paths are built from row ids only, never from names a client sent::
 
     videos/<video>/original.<ext>, poster.jpg, strip.jpg     a Video
-    frames/<video>/<spec>.npy + <spec>.json                   a FrameSet (frames/<video>/thumbs/: page cache)
+    frames/<video>/<spec>.npy + <spec>.json                   a FrameSet
+    frames/<video>/previews/<t_ms>.jpg + index.json           a Video's preview store (scoring.previews)
     models/<category>/v<version>/                             a TrainedModel (weights.safetensors, model.json)
-    runs/<run>/scores.npz, heatmaps/, renders/<job>.mp4       a ScoringRun, its images and rendered videos
+    runs/<run>/scores.npz, heatmaps/, renders/<job>.mp4       a ScoringRun, its images (a bounded cache) and
+                                                              rendered videos
     uploads/<upload>.part                                     an Upload still receiving
     reports/overview/<key>.json                               page caches
 
@@ -37,6 +39,10 @@ def video_dir(video_id: int) -> str:
 
 def frames_dir(video_id: int) -> str:
     return f"{FRAMES}/{int(video_id)}"
+
+
+def previews_dir(video_id: int) -> str:
+    return f"{frames_dir(video_id)}/previews"
 
 
 def frameset_file(video_id: int, spec_slug: str) -> str:

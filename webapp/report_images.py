@@ -2,7 +2,16 @@
 
 A clicked frame of a run gets three pictures: the frame itself, the model's reconstruction of it, and the
 per-pixel error over the frame; an occlusion-sensitivity map is a job (``workers/report_tasks.py``) because it
-scores hundreds of occluded copies. Files live under ``MEDIA_ROOT/runs/<run>/heatmaps/``.
+scores hundreds of occluded copies. Files live under ``MEDIA_ROOT/runs/<run>/heatmaps/`` (deleted with the
+run); the three pictures of clicked frames are a cache of at most ``OFFSIDE_REPORT_IMAGE_CACHE_FILES`` files,
+the oldest removed first, while occlusion maps (each the result of a job) stay.
+
+Where the three pictures are made, and why: in the request, but never from a decoded video frame. The frame
+shown is the video's preview-store JPEG nearest the frame's time (at most 320 px wide, made by the worker at
+probe time); the reconstruction and the error map come from the model's input, the run's own frame set at
+the model's small size (or that preview resized down when the frame set is gone). One forward pass of one
+frame that small costs milliseconds, whereas making them on the worker at scoring time for every scored
+frame (tens of thousands in a match) would store pictures nobody opens.
 """
 
 from __future__ import annotations
@@ -14,10 +23,12 @@ import numpy as np
 
 from scoring.files import write_atomic
 from scoring.heatmaps import encode_png, error_heatmap_png, occlusion_heatmap_png
+from scoring.previews import decode_preview
 from scoring.scorer import frame_errors, reconstructed_frames, resize_frames, weighted_error_maps
 
 DISPLAY_WIDTH = 480  # frames are shown side by side; no need for full resolution
 KINDS = ("frame", "recon", "error", "occlusion")
+CACHED_KINDS = ("frame", "recon", "error")  # made in requests, evicted oldest first; occlusion maps stay
 
 
 def heatmap_path(run, index: int, model_index: int, kind: str) -> Path:
@@ -27,7 +38,8 @@ def heatmap_path(run, index: int, model_index: int, kind: str) -> Path:
 
 
 def display_frame(video, t_s: float) -> np.ndarray:
-    """The frame shown at ``t_s``, at most DISPLAY_WIDTH wide, RGB (H, W, 3)."""
+    """The frame shown at ``t_s``, at most DISPLAY_WIDTH wide, RGB (H, W, 3), decoded from the video: for
+    worker jobs only (the occlusion map), never in a request."""
     from scoring.frames import read_frame_at
     from webapp.models.videos import decode_limits
 
@@ -45,18 +57,44 @@ def upscale(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_NEAREST)
 
 
-def render_frame_set(run, trained, frameset_frames, index: int, t_s: float, model_index: int) -> dict:
-    """Write frame, reconstruction and error PNGs of one frame (skipping those already cached)."""
-    paths = {kind: heatmap_path(run, index, model_index, kind) for kind in ("frame", "recon", "error")}
-    if all(p.is_file() for p in paths.values()):
-        return paths
-    full = display_frame(run.video, t_s)
-    small = model_input(frameset_frames, index, full, trained.config)
-    h, w = full.shape[:2]
-    write_atomic(paths["frame"], encode_png(full))
+def cached_frame_set(run, index: int, model_index: int) -> dict[str, Path] | None:
+    """The three cached pictures of one frame, or None when any of them is missing."""
+    paths = {kind: heatmap_path(run, index, model_index, kind) for kind in CACHED_KINDS}
+    return paths if all(p.is_file() for p in paths.values()) else None
+
+
+def render_frame_set(run, trained, frameset_frames, index: int, preview: bytes, model_index: int,
+                     max_files: int) -> dict[str, Path]:  # fmt: skip
+    """Write frame, reconstruction and error PNGs of one frame from its ``preview`` JPEG (see the module doc)
+    and keep the run's cache within ``max_files`` pictures."""
+    shown = decode_preview(preview)  # (h, w, 3) RGB, at most 320 px wide
+    small = model_input(frameset_frames, index, shown, trained.config)
+    h, w = shown.shape[:2]
+    paths = {kind: heatmap_path(run, index, model_index, kind) for kind in CACHED_KINDS}
+    write_atomic(paths["frame"], encode_png(shown))
     write_atomic(paths["recon"], encode_png(upscale(reconstructed_frames(trained.model, small)[0], w, h)))
-    write_atomic(paths["error"], error_heatmap_png(full, weighted_error_maps(trained.model, small)[0]))
+    write_atomic(paths["error"], error_heatmap_png(shown, weighted_error_maps(trained.model, small)[0]))
+    bound_cache(paths["frame"].parent, max_files, keep=set(paths.values()))
     return paths
+
+
+def bound_cache(folder: Path, max_files: int, keep: set[Path] = frozenset()) -> int:
+    """Delete the oldest (by modification time) pictures of ``CACHED_KINDS`` in ``folder`` beyond
+    ``max_files``, never those in ``keep`` (the ones being served); returns how many went."""
+    dated = []
+    for path in folder.glob("*.png"):
+        if path.stem.rsplit("-", 1)[-1] not in CACHED_KINDS or path in keep:
+            continue
+        try:
+            dated.append((path.stat().st_mtime_ns, path))
+        except FileNotFoundError:  # another request evicted it meanwhile
+            continue
+    excess = len(dated) + len(keep) - max_files
+    if excess <= 0:
+        return 0
+    for _, path in sorted(dated)[:excess]:
+        path.unlink(missing_ok=True)
+    return min(excess, len(dated))
 
 
 def render_occlusion(run, trained, frameset_frames, index: int, t_s: float, model_index: int, report=None):

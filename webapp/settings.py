@@ -171,6 +171,12 @@ MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 8 * 1024**3)
 UPLOAD_CHUNK_BYTES = env_int("UPLOAD_CHUNK_BYTES", 8 * 1024**2)
 # Frames per second of video that training samples by default; category pages count frames at this rate.
 OFFSIDE_TRAIN_FPS = float(env_str("OFFSIDE_TRAIN_FPS", "5"))
+# The preview store of each video (scoring.previews), the only source of pictures in pages: this many frames
+# per second of video, and never more than OFFSIDE_PREVIEW_MAX_FRAMES JPEGs (320 px wide, ~10 KB) per video.
+OFFSIDE_PREVIEW_FPS = float(env_str("OFFSIDE_PREVIEW_FPS", str(OFFSIDE_TRAIN_FPS)))
+OFFSIDE_PREVIEW_MAX_FRAMES = env_int("OFFSIDE_PREVIEW_MAX_FRAMES", 10_000)
+# Rendered report pictures (frame, reconstruction, error map) kept per scoring run; the oldest go first.
+OFFSIDE_REPORT_IMAGE_CACHE_FILES = env_int("OFFSIDE_REPORT_IMAGE_CACHE_FILES", 300)
 # Unfinished uploads idle for this many days are deleted with their partial files (hourly beat task).
 UPLOAD_EXPIRE_DAYS = env_int("UPLOAD_EXPIRE_DAYS", 7)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 16 * 1024**2)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection
 
 from workers.jobs import ProgressReporter, run_job, sweep_stale_jobs
-from workers.probing import probe_video_work
+from workers.probing import make_previews_work, probe_video_work
 
 
 @shared_task
@@ -21,6 +21,12 @@ def system_check_task(job_id: int) -> None:
 def probe_video_task(job_id: int) -> None:
     """Probe an uploaded video (cpu queue): facts, poster, thumbnail strip; ready or failed with a reason."""
     run_job(job_id, probe_video_work)
+
+
+@shared_task
+def make_previews_task(job_id: int) -> None:
+    """The preview store pages read (cpu queue), for a video probed before the store existed."""
+    run_job(job_id, make_previews_work)
 
 
 @shared_task

@@ -175,9 +175,7 @@
         panel.querySelector('[data-frame="scores"]').textContent = Object.entries(info.scores)
           .map(([name, score]) => name + " " + score.toFixed(3)).join(" · ");
         panel.querySelector('[data-frame="model"]').textContent = Object.keys(info.scores)[info.model_index];
-        document.getElementById("frame-original").src = frameUrl(index, "frame", info.model_index);
-        document.getElementById("frame-recon").src = frameUrl(index, "recon", info.model_index);
-        document.getElementById("frame-heatmap").src = frameUrl(index, "error", info.model_index);
+        showFramePictures(info);
         const occlusion = document.getElementById("frame-occlusion");
         occlusion.hidden = !info.occlusion_ready;
         if (info.occlusion_ready) occlusion.src = frameUrl(index, "occlusion", info.model_index);
@@ -187,6 +185,26 @@
         markCursor(timeline, info.t_s);
       })
       .catch((error) => { document.querySelector("[data-whatif-status]").textContent = "Frame: " + error.message; });
+  }
+
+  // The pictures come from the video's preview store; a video probed before the store existed gets it from
+  // a worker job, which this follows before asking for them.
+  function showFramePictures(info) {
+    const ids = { frame: "frame-original", recon: "frame-recon", error: "frame-heatmap" };
+    const note = document.getElementById("frame-previews-note");
+    const stage = note.querySelector('[data-field="stage"]');
+    const load = () => {
+      note.hidden = true;
+      Object.entries(ids).forEach(([kind, id]) => { document.getElementById(id).src = frameUrl(info.index, kind, info.model_index); });
+    };
+    if (info.images_ready) { load(); return; }
+    Object.values(ids).forEach((id) => document.getElementById(id).removeAttribute("src"));
+    stage.textContent = info.previews_message;
+    note.hidden = false;
+    if (!info.previews_job_id) return;
+    followJob(info.previews_job_id, note, (event) => {
+      if (event.status === "succeeded" && state.frame === info) load();
+    });
   }
 
   function followJob(jobId, root, onDone) {

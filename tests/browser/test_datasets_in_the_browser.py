@@ -78,6 +78,13 @@ def test_upload_then_categorise_a_time_range(worker, page, owner, tmp_path):
     page.goto(f"/categories/{clip.category.pk}/")
     assert "derby-highlights" in page.inner_text("#clips")
 
+    # The frame browser's pictures come from the preview store the worker wrote while probing the upload.
+    page.goto(f"/categories/{clip.category.pk}/frames/")
+    pictures = page.locator(".frame-grid img")
+    assert pictures.count() == 7 and page.locator("[data-frame-pending]").count() == 0  # 0.5-1.8 s at 5 fps
+    loaded = "Array.from(document.querySelectorAll('.frame-grid img')).every((i) => i.naturalWidth > 0)"
+    page.wait_for_function(loaded)
+
 
 def test_an_upload_survives_a_dropped_connection_and_a_page_reload(worker, page, owner, tmp_path):
     movie = tmp_path / "long-take.webm"

@@ -2,6 +2,8 @@
 error heatmap and seeks the player, the what-if control re-decides the segments in the page, and an
 occlusion map runs as a job on the real worker and appears when done."""
 
+import shutil
+
 import pytest
 
 from tests.browser.conftest import off_the_page_thread
@@ -74,6 +76,25 @@ def test_click_on_the_timeline_shows_the_frame_and_its_heatmap(worker, page, own
     image_loaded(page, "#frame-occlusion")
     job = Job.objects.get(kind=Job.Kind.HEATMAP, params__run_id=run.pk)
     assert job.status == "succeeded" and job.progress == 1.0
+
+
+def test_a_report_whose_video_has_no_previews_shows_the_pictures_once_the_worker_made_them(
+    worker, page, owner, tmp_path
+):
+    run = scored_run(owner, tmp_path)
+    shutil.rmtree(run.video.previews_directory)  # a video probed before the preview store existed
+    log_in(page, owner)
+    page.goto(f"/runs/{run.pk}/report/")
+    page.wait_for_selector("#timeline[data-rendered] .scatterlayer .trace")
+    point = page.evaluate(CLICK_POINT, 2.0)
+    page.mouse.move(point["x"], point["y"])
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_selector("#frame-panel:not([hidden])")
+    for selector in ("#frame-original", "#frame-recon", "#frame-heatmap"):
+        image_loaded(page, selector)  # after the page followed the previews job to its end
+    assert page.locator("#frame-previews-note").is_hidden()
+    job = Job.objects.get(kind=Job.Kind.PREVIEWS, video=run.video)
+    assert job.status == "succeeded" and run.video.previews_directory.is_dir()
 
 
 def test_the_report_lists_renders_whose_status_follows_the_job_live(page, owner, tmp_path):

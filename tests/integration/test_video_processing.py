@@ -50,6 +50,20 @@ def test_an_uploaded_video_is_probed_by_the_worker_and_becomes_ready(worker, log
     poster = logged_in.get(f"/videos/{video.pk}/poster.jpg")
     assert poster.status_code == 200 and b"".join(poster.streaming_content)[:2] == b"\xff\xd8"
     assert logged_in.get(f"/videos/{video.pk}/strip.jpg").status_code == 200
+    frame = logged_in.get(f"/videos/{video.pk}/frames/1500.jpg")  # from the store the worker wrote
+    assert frame.status_code == 200 and frame.content[:2] == b"\xff\xd8"
+    assert video.probe_warning == "" and not Job.objects.filter(kind=Job.Kind.PREVIEWS).exists()
+
+
+def test_an_upload_that_ends_early_is_ready_with_a_warning(worker, logged_in, tmp_path):
+    from tests.ingest_inputs import cut_faststart
+    from tests.scoring.conftest import _made
+
+    video, job = processed(upload_file(logged_in, _made(cut_faststart, tmp_path / "cut.mp4"), 64 * 1024))
+    assert job.status == "succeeded" and video.status == "ready"
+    expected = f"file ends early: header says 8.0 s, decoded {video.duration_s:.1f} s"
+    assert video.probe_warning.startswith(expected) and job.result["warning"] == video.probe_warning
+    assert expected in logged_in.get(f"/videos/{video.pk}/").content.decode()
 
 
 @pytest.mark.parametrize(

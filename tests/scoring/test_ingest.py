@@ -177,6 +177,7 @@ def test_audio_longer_than_the_video_does_not_lengthen_it(folder):
           "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(path))  # fmt: skip
     info = probe_video(path)
     assert info.has_audio and info.duration_s == pytest.approx(2.0, abs=0.05) and info.frame_count == 50
+    assert info.warning == ""  # the audio's length is no promise about the video
 
 
 def test_a_header_that_promises_more_frames_than_decode_is_not_believed(folder, index_mp4):
@@ -186,6 +187,10 @@ def test_a_header_that_promises_more_frames_than_decode_is_not_believed(folder, 
     cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.6)])  # the index still lists all frames
     info = probe_video(cut)
     assert 0 < info.frame_count < 300 and info.duration_s == pytest.approx(info.frame_count / 29.97, abs=0.1)
+    # Still usable, but the probe says the file ends early, with both lengths.
+    assert info.header_duration_s == pytest.approx(12.0, abs=0.05)
+    assert info.warning.startswith(f"file ends early: header says 12.0 s, decoded {info.duration_s:.1f} s")
+    assert probe_video(whole).warning == "" and probe_video(whole).header_duration_s > 0
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,13 @@
 """Categories and reference clips: create, rename, colour, delete, clips from ranges, negatives, frames."""
 
+import shutil
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.webapp.videos_helpers import make_ready_video, make_row
-from webapp.models import Category, ReferenceClip
+from tests.webapp.videos_helpers import make_ready_video, make_row, refuse_to_decode
+from webapp.models import Category, Job, ReferenceClip
 
 pytestmark = pytest.mark.django_db
 
@@ -161,6 +163,20 @@ def test_the_frame_browser_shows_the_sampled_frames(owner_client, settings, cate
     for t_ms in (1000, 1500, 2000):
         assert reverse("video_frame", args=[video.pk, t_ms]) in page
     assert "(3 in all)" in page
+
+
+def test_the_frame_browser_shows_placeholders_while_a_videos_previews_are_made(
+    owner_client, category, video, monkeypatch, django_capture_on_commit_callbacks
+):
+    shutil.rmtree(video.previews_directory)  # a video probed before the store existed
+    refuse_to_decode(monkeypatch)
+    monkeypatch.setattr("webapp.job_queue.send_jobs", lambda ids: None)
+    ReferenceClip.objects.create(category=category, video=video, start_s=1.0, end_s=2.0)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = owner_client.get(reverse("category_frames", args=[category.pk])).content.decode()
+    assert "data-previews-waiting" in page and "being made on the worker" in page
+    assert page.count("data-frame-pending") == 5 and reverse("video_frame", args=[video.pk, 1000]) not in page
+    assert Job.objects.filter(kind=Job.Kind.PREVIEWS, video=video).count() == 1
 
 
 class TestOwnership:

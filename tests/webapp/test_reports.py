@@ -2,13 +2,18 @@
 
 import base64
 import json
+import os
+import shutil
 
+import cv2
 import numpy as np
 import pytest
 
 from scoring.segments import TemporalParams, decide_segments
 from tests.report_fixtures import built_once, ignore_progress
 from tests.scoring.test_markers import parse_edl
+from tests.webapp.videos_helpers import refuse_to_decode
+from webapp import report_images
 from webapp.models import Job
 
 pytestmark = pytest.mark.django_db
@@ -361,3 +366,54 @@ def test_the_report_names_a_stale_model_and_offers_retraining(owner_client, run,
     page = owner_client.get(f"/runs/{run.pk}/report/").content.decode()
     assert "The soccer model may be stale for this footage" in page and "distance 0.42, p &lt; 0.001" in page
     assert f'action="/runs/{run.pk}/learn/"' in page and "Retrain soccer with this video" in page
+
+
+def test_report_pictures_are_made_without_decoding_the_video(owner_client, run, monkeypatch):
+    refuse_to_decode(monkeypatch)
+    assert report_images.cached_frame_set(run, 30, 0) is None
+    for kind in ("frame", "recon", "error"):
+        response = owner_client.get(f"/runs/{run.pk}/frames/30/{kind}.png?m=0")
+        assert response.status_code == 200, response.content[:200]
+    frame = cv2.imread(str(run.directory / "heatmaps" / "30-m0-frame.png"))
+    assert frame.shape[1] <= 320  # the preview's size, not the video's
+
+
+def test_the_cache_of_report_pictures_is_bounded_oldest_first(owner_client, run, settings, monkeypatch):
+    refuse_to_decode(monkeypatch)
+    settings.OFFSIDE_REPORT_IMAGE_CACHE_FILES = 6
+    folder = run.directory / "heatmaps"
+    occlusion = folder / "5-m0-occlusion.png"  # the result of a job: never evicted
+    occlusion.parent.mkdir(parents=True, exist_ok=True)
+    occlusion.write_bytes(b"png")
+    for index in (40, 41, 42):
+        assert owner_client.get(f"/runs/{run.pk}/frames/{index}/error.png?m=0").status_code == 200
+        os.utime(folder / f"{index}-m0-frame.png", ns=(index * 10**9, index * 10**9))  # 40 is the oldest
+        cached = [p for p in folder.glob("*.png") if not p.name.endswith("occlusion.png")]
+        assert len(cached) <= 6
+    names = {p.name for p in folder.iterdir()}
+    assert {"42-m0-frame.png", "42-m0-recon.png", "42-m0-error.png", "5-m0-occlusion.png"} <= names
+    assert "40-m0-frame.png" not in names
+    assert owner_client.get(f"/runs/{run.pk}/frames/40/frame.png?m=0").status_code == 200  # made again
+
+
+def test_a_video_without_previews_gets_them_from_a_job_before_its_pictures(
+    owner_client, run, monkeypatch, django_capture_on_commit_callbacks
+):
+    from scoring.previews import make_previews
+    from webapp.previews import preview_rate
+
+    refuse_to_decode(monkeypatch)
+    shutil.rmtree(run.video.previews_directory)  # a video probed before the store existed
+    monkeypatch.setattr("webapp.job_queue.send_jobs", lambda ids: None)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            info = owner_client.get(f"/runs/{run.pk}/frames/50/").json()
+            picture = owner_client.get(f"/runs/{run.pk}/frames/50/recon.png")
+        job = Job.objects.get(kind=Job.Kind.PREVIEWS, video=run.video)
+        assert info["images_ready"] is False and info["previews_job_id"] == job.pk
+        assert "being made" in info["previews_message"]
+        assert picture.status_code == 503 and picture["Retry-After"]
+    finally:
+        monkeypatch.undo()
+        make_previews(run.video.original_path, run.video.previews_directory, *preview_rate())
+    assert owner_client.get(f"/runs/{run.pk}/frames/50/").json()["images_ready"] is True

@@ -1,11 +1,14 @@
 """The video library: list, search, sort, pagination at scale, detail, Range streaming, ownership, delete."""
 
+import shutil
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.webapp.videos_helpers import make_ready_video, make_row
+from scoring.previews import load_previews
+from tests.webapp.videos_helpers import make_ready_video, make_row, refuse_to_decode
 from webapp.models import Category, Job, ReferenceClip, Video
 
 pytestmark = pytest.mark.django_db
@@ -152,9 +155,7 @@ def test_delete_asks_for_confirmation_then_removes_files_and_derived_data(
 ):
     category = Category.objects.create(owner=owner, name="Soccer")
     ReferenceClip.objects.create(category=category, video=video)
-    frames = video.frames_directory / "thumbs"
-    frames.mkdir(parents=True)
-    (frames / "0_w192.jpg").write_bytes(b"jpeg")
+    assert len(load_previews(video.previews_directory)) == 15  # the probe's store: 3 s at 5 fps
     page = owner_client.get(reverse("video_delete", args=[video.pk])).content.decode()
     assert "cannot be undone" in page and Video.objects.filter(pk=video.pk).exists()
     with django_capture_on_commit_callbacks(execute=True):
@@ -162,6 +163,7 @@ def test_delete_asks_for_confirmation_then_removes_files_and_derived_data(
     assert response.status_code == 302 and response.url == reverse("video_list")
     assert not Video.objects.filter(pk=video.pk).exists()
     assert not video.directory.exists() and not video.frames_directory.exists()
+    assert not video.previews_directory.exists()
     assert not ReferenceClip.objects.exists() and Category.objects.exists()
     assert Job.objects.get(kind=Job.Kind.PROBE_VIDEO).video is None
 
@@ -171,27 +173,53 @@ def test_reprobe_queues_a_new_probe_job(owner_client, video):
     assert Job.objects.filter(video=video, kind=Job.Kind.PROBE_VIDEO).count() == 2
 
 
-def test_frame_thumbnails_are_made_once_and_cached(owner_client, video):
-    url = reverse("video_frame", args=[video.pk, 1500])
-    response = owner_client.get(url)
+@pytest.fixture
+def no_decoder(monkeypatch):
+    refuse_to_decode(monkeypatch)
+
+
+def test_frame_pictures_come_from_the_preview_store_without_decoding(owner_client, video, no_decoder):
+    response = owner_client.get(reverse("video_frame", args=[video.pk, 1530]))
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
-    cached = video.frames_directory / "thumbs" / "1500_w192.jpg"
-    assert cached.is_file()
-    assert b"".join(response.streaming_content) == cached.read_bytes()
+    index = load_previews(video.previews_directory)  # samples every 200 ms (5 fps): 1600 is nearest 1530
+    assert response.content == index.jpeg(index.times_ms.index(1600))
     assert owner_client.get(reverse("video_frame", args=[video.pk, 999_999])).status_code == 404
+
+
+def test_a_video_without_a_preview_store_gets_one_from_a_worker_job(
+    owner_client, video, no_decoder, monkeypatch, django_capture_on_commit_callbacks
+):
+    from workers.probing import make_previews_work
+
+    shutil.rmtree(video.previews_directory)  # as for a video probed before the store existed
+    sent = []
+    monkeypatch.setattr("webapp.job_queue.send_jobs", sent.append)
+    url = reverse("video_frame", args=[video.pk, 1000])
+    with django_capture_on_commit_callbacks(execute=True):
+        first, second = owner_client.get(url), owner_client.get(url)
+    assert first.status_code == second.status_code == 503 and first["Retry-After"] == "5"
+    assert "being made" in first.content.decode()
+    job = Job.objects.get(kind=Job.Kind.PREVIEWS, video=video)  # one job, however many requests
+    assert sent == [[job.pk]] and job.queue == "cpu"
+    monkeypatch.undo()  # the worker decodes
+    result = make_previews_work(job, lambda *args, **kwargs: None)
+    assert result["previews"] == 15 and result["width"] == 96
+    assert owner_client.get(url).status_code == 200
+
+
+def test_a_failed_preview_job_is_not_retried_by_every_request(owner_client, video, no_decoder):
+    shutil.rmtree(video.previews_directory)
+    job = Job.start(Job.Kind.PREVIEWS, video.owner, params={"video_id": video.pk}, video=video, enqueue=False)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.FAILED, error="The uploaded file is missing.")
+    response = owner_client.get(reverse("video_frame", args=[video.pk, 1000]))
+    assert response.status_code == 503 and "could not be made: The uploaded file is missing." in response.text
+    assert Job.objects.filter(kind=Job.Kind.PREVIEWS).count() == 1
 
 
 def test_the_home_page_summarises_the_library(owner_client, owner, video):
     Category.objects.create(owner=owner, name="Studio")
     page = owner_client.get(reverse("home")).content.decode()
     assert "Recent videos" in page and "match" in page and "Studio" in page
-
-
-def test_the_frame_browser_decodes_neighbouring_frames_in_one_pass(owner_client, video):
-    response = owner_client.get(reverse("video_frame", args=[video.pk, 1000]), {"fps": "5"})
-    assert response.status_code == 200
-    cached = sorted(p.name for p in (video.frames_directory / "thumbs").iterdir())
-    assert cached == sorted(f"{t}_w192.jpg" for t in range(1000, 3001, 200))
 
 
 def test_an_open_ended_range_is_answered_in_bounded_parts(owner_client, video, monkeypatch):

@@ -19,6 +19,18 @@ def make_ready_video(owner, folder: Path, name: str = "match.mp4", scenes=None, 
     return video
 
 
+def refuse_to_decode(monkeypatch) -> None:
+    """Any decoding (PyAV or OpenCV) fails the test: pages read their pictures from the preview store only."""
+    import av
+    import cv2
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a page image request opened the video")
+
+    monkeypatch.setattr(av, "open", refuse)
+    monkeypatch.setattr(cv2, "VideoCapture", refuse)
+
+
 def make_row(owner, title: str, **fields) -> Video:
     """A library row without a file, for list and pagination tests."""
     defaults = {"sha256": hashlib.sha256(title.encode()).hexdigest(), "size_bytes": 1000, "status": "ready"}

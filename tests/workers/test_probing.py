@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from scoring.previews import load_previews
 from tests.synthetic import write_not_a_video, write_truncated_video, write_video
 from webapp.models import Job, Video
 from workers.jobs import InputError, run_job
@@ -133,3 +134,40 @@ def test_a_joined_interlaced_recording_is_ready_with_its_stream_facts(owner, tmp
     client.force_login(owner)
     page = client.get(f"/videos/{video.pk}/").content.decode()
     assert "00:00:00:00" in page and "interlaced (deinterlaced with bwdif)" in page and "1 restart" in page
+
+
+def test_a_file_that_ends_early_is_ready_with_a_warning_on_the_page_and_in_the_api(owner, tmp_path, client):
+    from tests.ingest_inputs import cut_faststart
+    from tests.scoring.conftest import _made
+    from tests.webapp.test_api import token_client
+
+    video, job = video_from(owner, tmp_path, "cut.mp4", lambda p: _made(cut_faststart, p))
+    result = probe_video_work(job, no_report)
+    video.refresh_from_db()
+    assert video.status == "ready" and 2.5 < video.duration_s < 6.0  # usable: the decoded part
+    expected = f"file ends early: header says 8.0 s, decoded {video.duration_s:.1f} s"
+    assert video.probe_warning.startswith(expected) and result["warning"] == video.probe_warning
+    client.force_login(owner)
+    page = client.get(f"/videos/{video.pk}/").content.decode()
+    assert 'id="video-warning"' in page and expected in page
+    assert token_client(owner).get(f"/api/videos/{video.pk}").json()["probe_warning"].startswith(expected)
+    assert load_previews(video.previews_directory).times_ms[-1] <= video.duration_s * 1000
+
+
+def test_a_sound_file_has_no_warning_and_its_previews(owner, tmp_path):
+    video, job = video_from(owner, tmp_path, "good.mp4", lambda p: write_video(p, [("field", 2.0)], fps=10))
+    probe_video_work(job, no_report)
+    video.refresh_from_db()
+    assert video.probe_warning == ""
+    index = load_previews(video.previews_directory)
+    assert len(index) == 10 and (index.width, index.height) == (96, 64)  # 2 s at 5 fps, never enlarged
+
+
+def test_the_reason_names_the_codec_the_error_carries(tmp_path):
+    from scoring.frames import NoFrameDecodedError
+
+    path = tmp_path / "clip.mp4"
+    write_video(path, [("field", 0.5)])
+    error = NoFrameDecodedError("nothing in here", codec="av1")  # the message need not name it
+    assert "the av1 stream is damaged" in unreadable_reason(path, error)
+    assert "the stream is damaged" in unreadable_reason(path, NoFrameDecodedError("nothing", codec=None))

@@ -42,6 +42,9 @@ class VideoOut(Schema):
     has_audio: bool
     discontinuities: int
     start_timecode: str
+    probe_warning: str = Field(
+        "", description='What a usable file got wrong: "file ends early: header says 8.0 s, decoded 4.0 s"'
+    )
     created_at: datetime
 
 

@@ -50,6 +50,7 @@ class Job(models.Model):
         HEATMAP = "heatmap", "Heatmap"
         RECALIBRATE = "recalibrate", "Recalibrate model"
         RENDER = "render", "Render video"
+        PREVIEWS = "previews", "Frame previews"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")

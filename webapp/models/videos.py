@@ -2,7 +2,8 @@
 
 Files live under ``MEDIA_ROOT`` at paths built from row ids only (never from client-supplied names):
 ``videos/<id>/original.<ext>``, ``videos/<id>/poster.jpg``, ``videos/<id>/strip.jpg``, derived frames under
-``frames/<id>/`` and unfinished uploads under ``uploads/<uuid>.part``.
+``frames/<id>/`` (the preview store pages read in ``frames/<id>/previews/``) and unfinished uploads under
+``uploads/<uuid>.part``.
 """
 
 import hashlib
@@ -17,7 +18,7 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
-from webapp.media_layout import frames_dir, media_path, remove_after_commit, video_dir
+from webapp.media_layout import frames_dir, media_path, previews_dir, remove_after_commit, video_dir
 
 HASH_BLOCK_BYTES = 1024 * 1024
 VIDEO_EXTENSIONS = frozenset(
@@ -140,6 +141,8 @@ class Video(models.Model):
     has_audio = models.BooleanField(default=False)
     discontinuities = models.PositiveIntegerField(default=0)  # timestamp restarts/wraps bridged
     start_timecode = models.CharField(max_length=16, blank=True)  # SMPTE "HH:MM:SS:FF" (";" = drop-frame)
+    # What a usable file got wrong ("file ends early: header says 8.0 s, decoded 4.0 s ..."), "" when nothing.
+    probe_warning = models.TextField(blank=True)
     poster_path = models.CharField(max_length=255, blank=True)
     strip_path = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -182,6 +185,11 @@ class Video(models.Model):
     @property
     def frames_directory(self) -> Path:
         return media_path(frames_dir(self.pk))
+
+    @property
+    def previews_directory(self) -> Path:
+        """The preview store (``scoring.previews``): the only source of this video's pictures in pages."""
+        return media_path(previews_dir(self.pk))
 
     @property
     def content_type(self) -> str:
@@ -251,7 +259,7 @@ class Video(models.Model):
             "pix_fmt": str(info.pix_fmt)[:32], "sample_aspect_ratio": str(info.sar)[:16],
             "interlaced": bool(info.interlaced), "variable_frame_rate": bool(info.variable_frame_rate),
             "has_audio": bool(info.has_audio), "discontinuities": int(info.discontinuities),
-            "start_timecode": (info.start_timecode or "")[:16],
+            "start_timecode": (info.start_timecode or "")[:16], "probe_warning": info.warning or "",
             "poster_path": poster_path, "strip_path": strip_path, "probed_at": timezone.now(),
         }  # fmt: skip
         Video.objects.filter(pk=self.pk).update(**fields)

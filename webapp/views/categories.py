@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from webapp.access import visible_or_404
 from webapp.forms import CategoryForm, ClipForm
 from webapp.models import Category, Job, ReferenceClip, Video
+from webapp.previews import video_previews
 from webapp.views.videos import visible_video_or_404
 
 FRAMES_PER_PAGE = 60
@@ -123,15 +124,25 @@ def clip_toggle_negative(request, clip_id: int):
 
 
 def category_frames(request, category_id: int):
-    """The frame browser: the frames training will sample, clip by clip, one page at a time."""
+    """The frame browser: the frames training will sample, clip by clip, one page at a time; each picture is
+    the nearest sample of its video's preview store (a video without one shows placeholders meanwhile)."""
     category = visible_category_or_404(request, category_id)
     fps = settings.OFFSIDE_TRAIN_FPS
     show = request.GET.get("show", "positive")
     clips = category.clips.select_related("video").filter(is_negative=(show == "negative"))
     samples = [(clip, t_s) for clip in clips for t_s in clip.sample_times(fps)]
     page = Paginator(samples, FRAMES_PER_PAGE).get_page(request.GET.get("page"))
-    frames = [{"clip": clip, "t_s": t_s, "t_ms": round(t_s * 1000)} for clip, t_s in page.object_list]
-    context = {"category": category, "page": page, "frames": frames, "train_fps": fps, "show": show}
+    previews = {}  # video id -> PreviewState: a video without its store queues the job that makes it
+    for clip, _ in page.object_list:
+        if clip.video_id not in previews:
+            previews[clip.video_id] = video_previews(clip.video, requested_by=request.user)
+    frames = [
+        {"clip": clip, "t_s": t_s, "t_ms": round(t_s * 1000), "ready": previews[clip.video_id].ready}
+        for clip, t_s in page.object_list
+    ]
+    waiting = sorted({state.message for state in previews.values() if not state.ready})
+    context = {"category": category, "page": page, "frames": frames, "train_fps": fps, "show": show,
+               "previews_waiting": waiting}  # fmt: skip
     return render(request, "categories/frames.html", context)
 
 

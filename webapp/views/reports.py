@@ -5,6 +5,7 @@ staff) sees anything, everyone else gets 404."""
 from dataclasses import asdict
 
 import numpy as np
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.gzip import gzip_page
@@ -17,6 +18,7 @@ from scoring.segments import format_timecode
 from webapp import charts, exports, model_analysis, report_images
 from webapp.access import visible_or_404
 from webapp.models import Category, Job, ScoringRun, TrainedModel
+from webapp.previews import not_ready_response, video_previews
 from webapp.report_data import (
     RunData,
     drift_warnings,
@@ -136,19 +138,29 @@ def frameset_frames(data: RunData):
 
 @require_GET
 def frame_image(request, run_id: int, index: int, kind: str):
-    """frame / recon / error PNG of one scored frame, made on first request and cached; occlusion PNGs are
-    made by a job and served here once it has finished."""
+    """frame / recon / error PNG of one scored frame, made on first request from the video's preview store
+    (never a decoded video frame; see ``webapp.report_images``) and cached; 503 while the store is being
+    made. Occlusion PNGs are made by a job and served here once it has finished."""
     if kind not in report_images.KINDS:
         raise Http404("Unknown image.")
     data = report_data_or_404(request, run_id)
     k = frame_index_or_404(data, index, request.GET.get("m"))
     path = report_images.heatmap_path(data.run, index, k, kind)
-    if not path.is_file():
-        if kind == "occlusion":
+    if kind == "occlusion":
+        if not path.is_file():
             raise Http404("Compute the occlusion map first.")
-        trained = run_model(data, k)
-        t_s = float(data.timestamps_s[index])
-        report_images.render_frame_set(data.run, trained, frameset_frames(data), index, t_s, k)
+    elif report_images.cached_frame_set(data.run, index, k) is None:
+        previews = video_previews(data.run.video, requested_by=request.user)
+        try:
+            preview = previews.frame(float(data.timestamps_s[index]))
+        except OSError as exc:
+            raise Http404("The frame previews of this video are damaged; process it again.") from exc
+        if preview is None:
+            return not_ready_response(previews.message)
+        limit = settings.OFFSIDE_REPORT_IMAGE_CACHE_FILES
+        path = report_images.render_frame_set(
+            data.run, run_model(data, k), frameset_frames(data), index, preview, k, limit
+        )[kind]
     response = FileResponse(path.open("rb"), content_type="image/png")
     response["Cache-Control"] = "private, max-age=86400"
     return response
@@ -160,10 +172,15 @@ def frame_info(request, run_id: int, index: int):
     data = report_data_or_404(request, run_id)
     k = frame_index_or_404(data, index, request.GET.get("m"))
     t_s = float(data.timestamps_s[index])
+    previews = video_previews(data.run.video, requested_by=request.user)
     return JsonResponse({
         "index": index, "t_s": t_s, "timecode": format_timecode(t_s), "model_index": k,
         "scores": {name: float(data.scores[j, index]) for j, name in enumerate(data.categories)},
         "occlusion_ready": report_images.heatmap_path(data.run, index, k, "occlusion").is_file(),
+        # The pictures come from the video's preview store; until the worker has made it, the page follows
+        # ``previews_job_id`` and shows ``previews_message``.
+        "images_ready": previews.ready, "previews_message": previews.message,
+        "previews_job_id": previews.job.pk if previews.job is not None and not previews.ready else None,
     })  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from webapp.forms import ClipForm
 from webapp.media import ranged_file_response
 from webapp.media_layout import media_path
 from webapp.models import Category, Job, ReferenceClip, Video
-from webapp.thumbnails import frame_thumbnail
+from webapp.previews import jpeg_response, not_ready_response, video_previews
 
 VIDEOS_PER_PAGE = 25
 SORTS = {
@@ -150,22 +150,20 @@ def video_strip(request, video_id: int):
     return derived_image(request, video_id, "strip_path")
 
 
-def batch_fps(request) -> float | None:
-    """The sampling rate the frame browser asks for (``?fps=``), so neighbouring frames decode in one pass."""
-    try:
-        fps = float(request.GET.get("fps", ""))
-    except ValueError:
-        return None
-    return fps if 0.1 <= fps <= 60 else None
-
-
 @require_http_methods(["GET", "HEAD"])
 def video_frame(request, video_id: int, t_ms: int):
-    """A small JPEG of the frame shown at ``t_ms`` milliseconds, made on demand and cached on disk."""
+    """A small JPEG of the frame shown at ``t_ms`` milliseconds: the preview store's sample nearest that time
+    (``webapp.previews``), never a frame decoded here. 503 with Retry-After while the store is being made."""
     video = visible_video_or_404(request, video_id)
     if not video.is_ready or t_ms > round((video.duration_s or 0) * 1000):
         raise Http404("No such frame.")
-    path = frame_thumbnail(video, t_ms, sample_fps=batch_fps(request))
-    if path is None:
+    previews = video_previews(video, requested_by=request.user)
+    if not previews.ready:
+        return not_ready_response(previews.message)
+    try:
+        jpeg = previews.frame(t_ms / 1000)
+    except OSError as exc:
+        raise Http404("The frame previews of this video are damaged; process it again.") from exc
+    if jpeg is None:
         raise Http404("That frame could not be decoded.")
-    return ranged_file_response(request, path, "image/jpeg", cache_seconds=86400)
+    return jpeg_response(jpeg)
