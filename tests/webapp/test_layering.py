@@ -1,4 +1,6 @@
-"""``workers`` imports ``webapp``, never the reverse: jobs reach their tasks by name through the job seam."""
+"""``workers`` imports ``webapp``, never the reverse: jobs reach their tasks by name through the job seam. And
+numerics (the network, prior samples, interpolations, latent means, occlusion) live in ``scoring``: ``webapp``
+calls it and caches what it returns, never touching torch itself."""
 
 import ast
 from pathlib import Path
@@ -23,17 +25,24 @@ def imported_modules(source: str) -> list[str]:
     return names
 
 
-def workers_imports(path: Path) -> list[str]:
-    return [name for name in imported_modules(path.read_text()) if name.split(".")[0] == "workers"]
+def imports_of(path: Path, package: str) -> list[str]:
+    return [name for name in imported_modules(path.read_text()) if name.split(".")[0] == package]
+
+
+def webapp_modules_importing(package: str) -> dict[str, list[str]]:
+    return {
+        str(path.relative_to(WEBAPP_DIR)): found
+        for path in sorted(WEBAPP_DIR.rglob("*.py"))
+        if (found := imports_of(path, package))
+    }
 
 
 def test_no_module_under_webapp_imports_workers():
-    offenders = {
-        str(path.relative_to(WEBAPP_DIR)): found
-        for path in sorted(WEBAPP_DIR.rglob("*.py"))
-        if (found := workers_imports(path))
-    }
-    assert offenders == {}
+    assert webapp_modules_importing("workers") == {}
+
+
+def test_no_module_under_webapp_runs_the_network_itself():
+    assert webapp_modules_importing("torch") == {}
 
 
 def test_the_check_sees_imports_at_any_depth(tmp_path):
@@ -42,4 +51,4 @@ def test_the_check_sees_imports_at_any_depth(tmp_path):
         "import os\nfrom workers.jobs import run_job\n"
         "def f():\n    import workers.inline\n    importlib.import_module('workers.probing')\n"
     )
-    assert workers_imports(sample) == ["workers.jobs", "workers.inline", "workers.probing"]
+    assert imports_of(sample, "workers") == ["workers.jobs", "workers.inline", "workers.probing"]
