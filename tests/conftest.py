@@ -1,5 +1,8 @@
 """Personas and shared fixtures for every suite."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,18 @@ def isolated_media_root(settings, tmp_path_factory):
     """Each test writes media into its own folder; tests/integration and tests/browser override this to
     share one folder with the worker and server processes they start."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def busy_loops():
+    """``OFFSIDE_TEST_BUSY_LOOPS=N``: N processes spin for the whole session, to show the suites hold under
+    load (they wait on state, never on the clock)."""
+    count = int(os.environ.get("OFFSIDE_TEST_BUSY_LOOPS") or 0)
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    yield loops
+    for loop in loops:
+        loop.kill()
+        loop.wait()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from webapp.deletion import version_deletion
 from webapp.model_archive import ImportRefused, export_filename, export_zip, import_zip, model_card
 from webapp.models import ApiToken, Category, TrainedModel
 from webapp.models.training import directory_size
@@ -173,9 +174,20 @@ class TrainedModelAdmin(admin.ModelAdmin):
 
     @admin.action(description="Delete the selected versions and their files")
     def delete_with_files(self, request, queryset):
-        count = len(queryset)
+        """First answer lists what each version takes with it (``webapp.deletion``); the confirmed post
+        deletes."""
+        models = list(queryset.select_related("category").order_by("category__name", "version"))
+        if "confirm" not in request.POST:
+            plans = [version_deletion(model) for model in models]
+            context = {
+                **self.admin_site.each_context(request), "title": "Delete model versions and their files",
+                "models": models, "plans": plans, "total_bytes": sum(p.total_bytes for p in plans),
+                "opts": self.model._meta,
+            }  # fmt: skip
+            return TemplateResponse(request, "admin/webapp/trainedmodel/delete_with_files.html", context)
         self.delete_queryset(request, queryset)
-        messages.success(request, f"{count} version(s) and their files deleted.")
+        messages.success(request, f"{len(models)} version(s) and their files deleted.")
+        return None
 
     def delete_queryset(self, request, queryset):
         # One by one, so each version's post_delete takes its files (a bulk delete would too; this keeps

@@ -20,8 +20,9 @@ class RowRule:
     """How the row a job works on follows the job.
 
     ``model`` is the row's model ("webapp.Video"), ``id_param`` the key of ``Job.params`` holding its id.
-    The row moves to ``running`` when the job is claimed, to ``succeeded`` or ``failed`` (with the reason in
-    its ``error`` field) when the job ends, and back to ``queued`` when a failed job is retried; it only moves
+    The row moves to ``running`` when the job is claimed, to ``succeeded``, ``failed`` or ``cancelled`` (the
+    last two with the reason in its ``error`` field) when the job ends that way, and back to ``queued`` when a
+    failed or cancelled job is retried; every page and the API show that one status. It only moves
     out of ``unfinished`` statuses, so a finished row (a ready version) is never overwritten by a late event.
     ``finished_field`` is a timestamp field set when the job ends. ``activity`` starts the row's failure
     text ("Training was cancelled.").
@@ -34,6 +35,7 @@ class RowRule:
     running: str
     succeeded: str
     failed: str
+    cancelled: str
     unfinished: tuple[str, ...]
     finished_field: str | None = None
 
@@ -48,19 +50,23 @@ class RowRule:
         if rows is not None:
             rows.update(status=self.running, error="")
 
-    def end(self, job, succeeded: bool, reason: str) -> None:
+    def status_after(self, job_status: str) -> str:
+        """The row's status once its job ended with ``job_status`` (succeeded, failed or cancelled)."""
+        return {"succeeded": self.succeeded, "failed": self.failed, "cancelled": self.cancelled}[job_status]
+
+    def end(self, job, job_status: str, reason: str) -> None:
         rows = self.rows(job, self.unfinished)
         if rows is None:
             return
-        fields = {"status": self.succeeded, "error": ""} if succeeded else {"status": self.failed}
-        if not succeeded:
+        fields = {"status": self.status_after(job_status), "error": ""}
+        if job_status != "succeeded":
             fields["error"] = reason[:2000]
         if self.finished_field:
             fields[self.finished_field] = timezone.now()
         rows.update(**fields)
 
     def requeue(self, job) -> None:
-        rows = self.rows(job, (self.failed, *self.unfinished))
+        rows = self.rows(job, (self.failed, self.cancelled, *self.unfinished))
         if rows is not None:
             rows.update(status=self.queued, error="")
 
@@ -92,16 +98,19 @@ def format_limit(seconds: int) -> str:
 
 VIDEO_ROW = RowRule(
     model="webapp.Video", id_param="video_id", activity="Processing", queued="uploaded",
-    running="processing", succeeded="ready", failed="failed", unfinished=("uploaded", "processing"),
+    running="processing", succeeded="ready", failed="failed", cancelled="failed",
+    unfinished=("uploaded", "processing"),
     finished_field="probed_at",
 )  # fmt: skip
 MODEL_ROW = RowRule(
     model="webapp.TrainedModel", id_param="model_id", activity="Training", queued="queued",
-    running="training", succeeded="ready", failed="failed", unfinished=("queued", "training"),
+    running="training", succeeded="ready", failed="failed", cancelled="cancelled",
+    unfinished=("queued", "training"),
 )  # fmt: skip
 RUN_ROW = RowRule(
     model="webapp.ScoringRun", id_param="run_id", activity="Scoring", queued="queued", running="running",
-    succeeded="succeeded", failed="failed", unfinished=("queued", "running"), finished_field="finished_at",
+    succeeded="succeeded", failed="failed", cancelled="cancelled", unfinished=("queued", "running"),
+    finished_field="finished_at",
 )  # fmt: skip
 
 # Limits are generous for the work a kind does on a long match (90 min of 1080p); a job past them is hung.

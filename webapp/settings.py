@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "channels",
     "ninja",
     "webapp",
+    # Management commands that run a job's work in their own process; webapp itself never imports workers.
+    "workers",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,11 @@
 //   [data-job-status-of="<id>"]   a job's status in a list (renders), [data-show-when-succeeded="<id>"] its
 //                                 download link; on pages without a card these and the row badges follow
 //                                 the user's job-list socket
+//   [data-live-list][id]          a list of jobs or their rows (jobs, runs, versions, renders), optionally
+//                                 limited to kinds (data-live-kinds="score"): an event for a job of those
+//                                 kinds that it does not show yet (started in another tab) and every
+//                                 reconnect of the list socket refetch the page and swap in the list's
+//                                 fresh copy, so new rows appear and changes missed while cut show
 // A job's socket first sends a snapshot (type "job.snapshot"), then events numbered by "seq": an event the
 // snapshot already holds is dropped, and a gap in the numbers asks the server for a new snapshot. The
 // snapshot is dispatched as the DOM event "offside:snapshot", every event as "offside:job".
@@ -149,10 +154,7 @@
 
   function updateRow(table, event) {
     const row = table.querySelector('tr[data-job-id="' + event.id + '"]');
-    if (!row) {
-      if (event.status === "queued" || event.status === "running") table.dataset.stale = "1";
-      return;
-    }
+    if (!row) return;  // a job this table does not show yet: noticeNewJobs refetches the list
     row.className = "status-" + event.status;
     setStatus(row, event.status);
     setBar(row, event.progress);
@@ -175,18 +177,78 @@
     });
   }
 
+  // --- lists that rows join: a list-level snapshot is the page's own fresh copy of the list ----------------
+
+  // ``during``: terminal events that arrived while a fetch was on its way; the page may have been rendered
+  // before them, so they are applied again to the fresh copy (a final state is never lost; an older
+  // progress value is corrected by the job's next event).
+  const lists = { checked: new Set(), pending: null, again: false, during: [] };
+
+  function listShows(list, id) {
+    const ids = ["data-job-id", "data-job-status-of", "data-row-status-of"];
+    return list.querySelector(ids.map((name) => "[" + name + '="' + id + '"]').join(", ")) !== null;
+  }
+
+  function listWants(list, kind) {
+    const kinds = list.dataset.liveKinds;
+    return !kinds || kinds.split(" ").includes(kind);
+  }
+
+  // Fetches the page again and replaces every live list by its fresh copy (same id). One fetch at a time;
+  // a request made meanwhile runs once more after it, so the last change is never missed.
+  function refreshLists(apply) {
+    if (lists.pending) { lists.again = true; return lists.pending; }
+    lists.during = [];
+    lists.pending = fetch(window.location.href, { credentials: "same-origin" })
+      .then((response) => { if (!response.ok) throw new Error(response.statusText); return response.text(); })
+      .then((html) => {
+        const fresh = new DOMParser().parseFromString(html, "text/html");
+        document.querySelectorAll("[data-live-list][id]").forEach((list) => {
+          const copy = fresh.getElementById(list.id);
+          if (copy) list.replaceWith(document.importNode(copy, true));
+        });
+        lists.during.forEach(apply);
+        document.dispatchEvent(new CustomEvent("offside:lists"));
+      })
+      .catch(() => {})  // the next event or reconnect fetches again
+      .finally(() => {
+        lists.pending = null;
+        if (lists.again) { lists.again = false; refreshLists(apply); }
+      });
+    return lists.pending;
+  }
+
+  // A job of a listed kind that no list shows yet: refetch once for it (a job the list leaves out, on
+  // another page of it or filtered away, costs one fetch, not one per event).
+  function noticeNewJobs(event, apply) {
+    if (lists.pending && TERMINAL.includes(event.status)) lists.during.push(event);
+    if (lists.checked.has(event.id)) return;
+    const missing = Array.from(document.querySelectorAll("[data-live-list][id]"))
+      .some((list) => listWants(list, event.kind) && !listShows(list, event.id));
+    if (!missing) return;
+    lists.checked.add(event.id);
+    refreshLists(apply);
+  }
+
   function start() {
     const card = document.querySelector("[data-job-live]");
     if (card) {
       connect("/ws/jobs/" + card.dataset.jobLive + "/", (event) => updateCard(card, event));
       setInterval(() => setField(card, "eta", etaText(card.dataset.status)), 1000);
     }
-    const tables = document.querySelectorAll("[data-live-jobs]");
-    const listed = document.querySelector("[data-job-status-of], [data-row-status-of]");
-    if (!card && (tables.length || listed)) {
-      // The list socket has no snapshot: after a drop, reload to show what changed meanwhile.
-      const onEvent = (event) => { tables.forEach((table) => updateRow(table, event)); updateListed(event); };
-      connect("/ws/jobs/", onEvent, () => window.location.reload());
+    const followed = "[data-live-jobs], [data-live-list], [data-job-status-of], [data-row-status-of]";
+    if (!card && document.querySelector(followed)) {
+      // The list socket has no snapshot: after a drop, refetch the lists (or reload a page without one).
+      const apply = (event) => {
+        document.querySelectorAll("[data-live-jobs]").forEach((table) => updateRow(table, event));
+        updateListed(event);
+      };
+      const onEvent = (event) => { apply(event); noticeNewJobs(event, apply); };
+      const onReconnect = () => {
+        if (document.querySelector("[data-live-list][id]")) refreshLists(apply);
+        else window.location.reload();
+      };
+      connect("/ws/jobs/", onEvent, onReconnect);
     }
   }
 

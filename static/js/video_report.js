@@ -210,9 +210,11 @@
   function followJob(jobId, root, onDone) {
     const bar = root.querySelector('[data-field="bar"]');
     const stage = root.querySelector('[data-field="stage"]');
+    const state = root.querySelector('[data-field="job-status"]');
     const connection = window.OffsideJobs.connect("/ws/jobs/" + jobId + "/", (event) => {
       if (bar) bar.style.width = Math.round(event.progress * 100) + "%";
       if (stage) stage.textContent = event.status === "failed" ? event.error : event.stage;
+      if (state) state.textContent = event.status;
       if (["succeeded", "failed", "cancelled"].includes(event.status)) { connection.stop(); onDone(event); }
     });
   }
@@ -251,12 +253,14 @@
         status.replaceChildren();
         const link = document.createElement("a");
         link.href = job.url; link.textContent = "render job #" + job.job_id;
-        status.append(link, " queued");
+        const state = document.createElement("span");  // queued, running, then how it ended
+        state.dataset.field = "job-status"; state.textContent = "queued";
+        status.append(link, " · ", state);
         followJob(job.job_id, form, (done) => {
-          if (done.status !== "succeeded") { status.append(" · " + done.status + " " + (done.error || "")); return; }
+          if (done.status !== "succeeded") { status.append(" " + (done.error || "")); return; }
           const download = document.createElement("a");
           download.href = done.result.url + "?download=1"; download.textContent = "download";
-          status.append(" · done · ", download);
+          status.append(" · ", download);
         });
       });
   }

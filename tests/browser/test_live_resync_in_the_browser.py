@@ -90,7 +90,7 @@ def test_a_training_page_keeps_up_while_its_socket_is_cut_and_restored(worker, p
     page.evaluate("window.sameDocument = true")  # gone if anything below reloaded the page
     model.job.request_cancel()  # as another tab or the API would
     page.locator('#job-progress [data-field="status"]', has_text="cancelled").wait_for(timeout=STATE_WAIT_MS)
-    page.locator("#model-status", has_text="failed").wait_for()
+    page.locator("#model-status", has_text="cancelled").wait_for()
     assert page.locator("#cancel-button").is_hidden() and page.locator("#retry-button").is_visible()
     assert page.inner_text('[data-field="eta"]') == ""
     assert page.evaluate("window.sameDocument === true"), "the page followed the job live, without a reload"
@@ -108,7 +108,7 @@ def test_a_categorys_version_badge_follows_its_training_live(page, owner):
     off_the_page_thread(lambda: model.job.claim() and model.job.publish())
     badge.filter(has_text="training").wait_for()
     off_the_page_thread(lambda: model.job.mark_cancelled())
-    badge.filter(has_text="failed").wait_for()
+    badge.filter(has_text="cancelled").wait_for()
 
 
 def test_a_finished_job_loses_its_cancel_button_in_the_jobs_table(page, owner):

@@ -13,6 +13,7 @@ from tests.integration import tasks_for_tests  # noqa: F401 - registers the held
 from tests.integration.helpers import wait_for_job, wait_until
 from tests.synthetic import write_video
 from tests.training_fixtures import TINY_CONFIG, category_with_clip, ready_video
+from webapp.job_kinds import MODEL_ROW
 from webapp.models import Job, TrainedModel, Video
 from workers.jobs import sweep_stale_jobs
 
@@ -119,7 +120,7 @@ def test_a_training_whose_worker_dies_twice_fails_its_version_and_retry_works(
     assert model.status == "ready" and model.error == "" and model.is_active
 
 
-def test_cancelling_a_training_fails_its_version_everywhere(worker, owner, client, tmp_path):
+def test_a_cancelled_training_says_cancelled_everywhere(worker, owner, client, tmp_path):
     category, model, job = start_held_training(owner, tmp_path)
 
     client.force_login(owner)
@@ -127,11 +128,19 @@ def test_cancelling_a_training_fails_its_version_everywhere(worker, owner, clien
 
     assert wait_for_job(job.pk).status == "cancelled"
     model.refresh_from_db()
-    assert (model.status, model.error) == ("failed", "Training was cancelled.")
-    assert client.get(f"/api/models/{model.pk}").json()["status"] == "failed"
-    assert model_badge(client, model) == "failed"
+    # What the table of job kinds says a version becomes when its training is cancelled, shown everywhere.
+    assert MODEL_ROW.status_after("cancelled") == "cancelled"
+    assert (model.status, model.error) == ("cancelled", "Training was cancelled.")
+    assert client.get(f"/api/models/{model.pk}").json()["status"] == "cancelled"
+    assert client.get(f"/api/categories/{category.pk}/models").json()[0]["status"] == "cancelled"
+    assert model_badge(client, model) == "cancelled"
     panel = client.get(f"/categories/{category.pk}/").content.decode()
-    assert "status-failed" in panel and "status-training" not in panel
+    assert "status-cancelled" in panel and "status-failed" not in panel and "status-training" not in panel
+
+    release(job)
+    client.post(f"/jobs/{job.pk}/retry/")  # Retry takes a cancelled version back to the queue
+    assert wait_for_job(job.pk).status == "succeeded"
+    assert TrainedModel.objects.get(pk=model.pk).status == "ready"
 
 
 def test_a_task_past_its_soft_time_limit_ends_failed_with_its_row(worker, owner, tmp_path):

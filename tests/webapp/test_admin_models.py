@@ -81,12 +81,20 @@ def test_archive_deactivates_the_version(staff_client, category):
     assert model.status == "archived" and not model.is_active
 
 
-def test_delete_with_files_removes_the_folder(staff_client, category, django_capture_on_commit_callbacks):
+def test_delete_with_files_lists_what_goes_then_removes_the_folder(
+    staff_client, category, django_capture_on_commit_callbacks
+):
     model = ready_model(category)
     folder = model.directory
     assert (folder / "weights.safetensors").is_file()
+    page = run_action(staff_client, "delete_with_files", [model]).content.decode()
+    assert f"the weights and calibration of {model.label}" in page and "Yes, delete 1 version" in page
+    assert TrainedModel.objects.filter(pk=model.pk).exists(), "nothing goes before the confirmation"
     with django_capture_on_commit_callbacks(execute=True):  # files go once the deletion commits
-        run_action(staff_client, "delete_with_files", [model])
+        staff_client.post(
+            reverse(CHANGELIST),
+            {"action": "delete_with_files", "_selected_action": [model.pk], "confirm": "yes"},
+        )
     assert not TrainedModel.objects.filter(pk=model.pk).exists()
     assert not folder.exists()
 

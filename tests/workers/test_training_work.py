@@ -86,7 +86,7 @@ def test_making_another_version_active_deactivates_the_first(owner, pitch_video)
 
 
 @pytest.mark.django_db(transaction=True)  # run_job closes stale connections, as a worker does
-def test_cancelling_stops_training_within_one_epoch_and_fails_the_version(owner, pitch_video):
+def test_cancelling_stops_training_within_one_epoch_and_cancels_the_version(owner, pitch_video):
     category = category_with_clip(owner, pitch_video)
     config = {**TINY_CONFIG, "train": {**TINY_CONFIG["train"], "epochs": 50}}
     with pytest.raises(JobCancelled):
@@ -96,7 +96,7 @@ def test_cancelling_stops_training_within_one_epoch_and_fails_the_version(owner,
     run_job(model.job.pk, lambda job, report: train_category_work(job, Recorder(cancel_after_epochs=2)))
     model.refresh_from_db()
     assert model.job.status == "cancelled"
-    assert model.status == "failed" and model.error == "Training was cancelled."
+    assert model.status == "cancelled" and model.error == "Training was cancelled."
     assert len(model.curves["epochs"]) == 2
 
 

@@ -126,7 +126,10 @@ class ModelOut(Schema):
     id: int
     category_id: int
     version: int
-    status: str
+    status: str = Field(
+        description="queued, training, ready, failed, cancelled or archived; the same word "
+        "as the version's page (a cancelled training is cancelled, with the reason in error)"
+    )
     is_active: bool
     error: str
     threshold: float | None
@@ -162,7 +165,7 @@ class ScoreIn(Schema):
 class RunOut(Schema):
     id: int
     video_id: int
-    status: str
+    status: str = Field(description="queued, running, succeeded, failed or cancelled, as on the run's page")
     error: str
     n_frames: int
     model_versions: list[dict]

@@ -147,7 +147,8 @@ class Job(models.Model):
         return job
 
     def enqueue(self, after=()) -> None:
-        """Send the tasks of ``after`` jobs then this one's, by name, when the transaction commits."""
+        """Send the tasks of ``after`` jobs then this one's, by name, when the transaction commits; each job's
+        "queued" event goes out first, so open lists show it before a worker is free to claim it."""
         from webapp.job_queue import send_jobs
 
         ids = [job.pk for job in after] + [self.pk]
@@ -155,7 +156,13 @@ class Job(models.Model):
             waiting = f"Waiting for frame extraction ({len(after)} video(s))"
             Job.objects.filter(pk=self.pk).update(stage=waiting)
             self.stage = waiting
-        transaction.on_commit(lambda: send_jobs(ids))
+
+        def publish_and_send():
+            for job in Job.objects.filter(pk__in=ids):
+                job.publish()
+            send_jobs(ids)
+
+        transaction.on_commit(publish_and_send)
 
     # --- state changes: each one updates the job and its row in one transaction ------------------------
 
@@ -200,7 +207,7 @@ class Job(models.Model):
             ).update(status=status, finished_at=now, heartbeat_at=now, **fields)
             row = self.spec.row if updated else None
             if row is not None:
-                row.end(self, status == Job.Status.SUCCEEDED, row_reason)
+                row.end(self, status, row_reason)
         self.refresh_from_db()
         if updated:
             self.publish()

@@ -35,6 +35,7 @@ class ScoringRun(models.Model):
         RUNNING = "running"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
+        CANCELLED = "cancelled"
 
     video = models.ForeignKey("webapp.Video", on_delete=models.CASCADE, related_name="scoring_runs")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scoring_runs")

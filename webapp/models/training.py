@@ -136,6 +136,7 @@ class TrainedModel(models.Model):
         TRAINING = "training"
         READY = "ready"
         FAILED = "failed"
+        CANCELLED = "cancelled"
         ARCHIVED = "archived"
 
     category = models.ForeignKey("webapp.Category", on_delete=models.CASCADE, related_name="models")

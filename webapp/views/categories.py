@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from webapp.access import visible_or_404
+from webapp.deletion import category_deletion
 from webapp.forms import CategoryForm, ClipForm
 from webapp.models import Category, Job, ReferenceClip, Video
 from webapp.previews import video_previews
@@ -79,9 +80,12 @@ def category_delete(request, category_id: int):
     if request.method == "POST":
         name = category.name
         category.delete()
-        messages.success(request, f"Deleted category “{name}” and its reference clips (the videos stay).")
+        messages.success(
+            request, f"Deleted category “{name}” with its clips and model versions (the videos stay)."
+        )
         return redirect("category_list")
-    return render(request, "categories/confirm_delete.html", {"category": category})
+    context = {"category": category, "plan": category_deletion(category)}
+    return render(request, "categories/confirm_delete.html", context)
 
 
 @require_POST

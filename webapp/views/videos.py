@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from webapp.access import visible_or_404
+from webapp.deletion import video_deletion
 from webapp.forms import ClipForm
 from webapp.media import ranged_file_response
 from webapp.media_layout import media_path
@@ -91,8 +92,7 @@ def video_delete(request, video_id: int):
         video.delete()  # files and derived data go with it (see remove_video_files)
         messages.success(request, f"Deleted “{title}” with its files and derived data.")
         return redirect("video_list")
-    context = {"video": video, "clip_count": video.clips.count(), "job_count": video.jobs.count()}
-    return render(request, "videos/confirm_delete.html", context)
+    return render(request, "videos/confirm_delete.html", {"video": video, "plan": video_deletion(video)})
 
 
 @require_POST

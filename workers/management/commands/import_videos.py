@@ -14,6 +14,8 @@ from tqdm import tqdm
 from webapp.media_layout import UPLOADS, media_path
 from webapp.models import Category, ReferenceClip, Video
 from webapp.models.videos import HASH_BLOCK_BYTES, VIDEO_EXTENSIONS
+from workers.jobs import run_job
+from workers.probing import probe_video_work
 
 
 @dataclass
@@ -146,9 +148,6 @@ class Command(BaseCommand):
             ReferenceClip.objects.create(category=category, video=video)
 
     def process(self, videos: list[Video], no_progress: bool) -> None:
-        from workers.jobs import run_job
-        from workers.probing import probe_video_work
-
         for video in tqdm(
             videos, desc="Processing", unit="video", disable=no_progress, file=self.stderr._out
         ):
