@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("webapp", "0008_merge_job_event_seq"),
+        ("webapp", "0009_s5_12_previews_probe_warning"),
     ]
 
     operations = [
