@@ -38,6 +38,10 @@ def child_environment(media_root: Path, extra_env: dict | None = None) -> dict:
         "MEDIA_ROOT": str(media_root),
         "REDIS_URL": settings.REDIS_URL,
         "OFFSIDE_KEY_PREFIX": settings.REDIS_KEY_PREFIX,
+        # The tests' models are tiny (16x32 inputs): a second OpenMP thread only adds synchronisation, and
+        # beside other busy processes its spinning made a 3 s training take 44 s (as the in-process suites,
+        # which set torch to one thread too).
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
         **(extra_env or {}),
     }
 
