@@ -54,7 +54,7 @@ from scoring.pipeline import (
 )
 from scoring.scorer import CategoryModel, frame_errors, normalised_scores
 from scoring.segments import TemporalParams
-from scoring.selfref import SelfReference
+from scoring.selfref import OwnReference, SelfReference
 from scoring.shotcuts import detect_shot_cuts
 
 # A variant maps (model, broadcast, first-pass normalised scores (1, N), shot cuts) to (smoothed scores (N,),
@@ -62,7 +62,9 @@ from scoring.shotcuts import detect_shot_cuts
 Scorer = Callable[[TrainedCategory, Broadcast, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, list]]
 
 
-def scorer(params: TemporalParams | None = None, self_reference: SelfReference | None = None) -> Scorer:
+def scorer(
+    params: TemporalParams | None = None, self_reference: SelfReference | OwnReference | None = None
+) -> Scorer:
     """``python -m scoring score``'s path (``score_frames`` = first pass + ``decide_scores``), with other
     temporal parameters or a second pass."""
 
@@ -115,6 +117,10 @@ VARIANTS = {
         Variant("shot-level (shots <= 10 s)", scorer(SHOTS)),
         Variant("second pass", scorer(self_reference=SelfReference())),
         Variant("second pass + shot-level", scorer(SHOTS, SelfReference())),
+        Variant("own reference (colour + latent)", scorer(self_reference=OwnReference())),
+        Variant("own reference (colour)", scorer(self_reference=OwnReference(descriptors=("colour",)))),
+        Variant("own reference (latent)", scorer(self_reference=OwnReference(descriptors=("latent",)))),
+        Variant("own reference + shot-level", scorer(SHOTS, OwnReference())),
         Variant("percentile 90", percentile=90.0),
         Variant("percentile 80", percentile=80.0),
         Variant("negatives (1 AF, 1 cricket), F1 threshold", negatives=NEGATIVES, method="f1"),
