@@ -54,7 +54,7 @@ from scoring.pipeline import (
 )
 from scoring.scorer import CategoryModel, frame_errors, normalised_scores
 from scoring.segments import TemporalParams
-from scoring.selfref import OwnReference, SelfReference
+from scoring.selfref import DESCRIPTORS, OwnReference, SelfReference
 from scoring.shotcuts import detect_shot_cuts
 
 # A variant maps (model, broadcast, first-pass normalised scores (1, N), shot cuts) to (smoothed scores (N,),
@@ -120,6 +120,10 @@ VARIANTS = {
         Variant("own reference (colour + latent)", scorer(self_reference=OwnReference())),
         Variant("own reference (colour)", scorer(self_reference=OwnReference(descriptors=("colour",)))),
         Variant("own reference (latent)", scorer(self_reference=OwnReference(descriptors=("latent",)))),
+        Variant(
+            "own reference (colour + latent + lines)",
+            scorer(self_reference=OwnReference(descriptors=DESCRIPTORS)),
+        ),
         Variant("own reference + shot-level", scorer(SHOTS, OwnReference())),
         Variant("percentile 90", percentile=90.0),
         Variant("percentile 80", percentile=80.0),

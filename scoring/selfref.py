@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 
@@ -34,7 +35,8 @@ from scoring.colour import colour_distances, hsv_histograms, reference_subset, s
 from scoring.model import ConvVAE
 from scoring.scorer import resize_frames
 
-DESCRIPTORS = ("colour", "latent")
+DESCRIPTORS = ("colour", "latent", "lines")
+ORIENTATION_BINS = 8  # of the "lines" descriptor, over 0..180 degrees
 _QUERY_CHUNK = 512  # frames whose distances to the reference are held at once
 
 
@@ -74,7 +76,8 @@ class OwnReference:
     exclude_s: float = 3.0  # frames this close in time, or of the same shot, never vouch for each other
     neighbours: int = 5  # nearest frames of each side whose distances are averaged
     weight: float = 1.0  # exponent of the contrast d_in / d_out
-    descriptors: tuple[str, ...] = DESCRIPTORS  # "colour" (HSV histograms), "latent" (VAE latent means)
+    # "colour" (HSV histograms), "latent" (VAE latent means), "lines" (edge orientations and density)
+    descriptors: tuple[str, ...] = ("colour", "latent")
     min_frames: int = 25  # fewer frames on either side than this: scores unchanged
     max_reference: int = 512  # frames of each side at most, spread evenly over the video
 
@@ -93,7 +96,7 @@ def frame_descriptors(
 ) -> dict[str, np.ndarray]:
     """Per-frame descriptors of uint8 frames (N, H, W, 3), resized to the model input: "colour" (N, D)
     float32 HSV histograms of the model's colour grid (rows sum to 1), "latent" (N, latent_dim) float32
-    encoder means (z without noise)."""
+    encoder means (z without noise), "lines" (N, ORIENTATION_BINS * grid**2) float32 ``line_histograms``."""
     cfg = model.config
     out: dict[str, list[np.ndarray]] = {name: [] for name in which}
     model.eval()
@@ -102,11 +105,37 @@ def frame_descriptors(
         chunk = resize_frames(frames[start : start + batch_size], cfg.height, cfg.width)
         if "colour" in out:
             out["colour"].append(hsv_histograms(chunk, cfg.colour_grid))
+        if "lines" in out:
+            out["lines"].append(line_histograms(chunk, cfg.colour_grid))
         if "latent" in out:
             x = torch.from_numpy(np.ascontiguousarray(chunk)).to(device).permute(0, 3, 1, 2).float() / 255.0
             out["latent"].append(model.encode(x)[0].float().cpu().numpy())
-    sizes = {"colour": hsv_histograms(frames[:0], cfg.colour_grid).shape[1], "latent": cfg.latent_dim}
+    grid = cfg.colour_grid
+    sizes = {"colour": hsv_histograms(frames[:0], grid).shape[1], "latent": cfg.latent_dim}
+    sizes["lines"] = ORIENTATION_BINS * grid * grid
     return {k: np.concatenate(v) if v else np.zeros((0, sizes[k]), np.float32) for k, v in out.items()}
+
+
+def line_histograms(frames: np.ndarray, grid: int = 1) -> np.ndarray:
+    """uint8 RGB (N, H, W, 3) -> (N, ORIENTATION_BINS * grid**2) float32: per cell of a grid x grid split,
+    the grey-level gradient magnitude (Sobel, 0..1 per pixel) summed by orientation and divided by the
+    frame's pixel count, so the vector tells both how many edges there are and which way they run. The
+    yard lines of an American football field are many parallel lines across the grass; a soccer pitch has
+    few."""
+    n, height, width = frames.shape[:3]
+    out = np.zeros((n, grid, grid, ORIENTATION_BINS), np.float32)
+    rows = np.arange(height) * grid // height
+    cols = np.arange(width) * grid // width
+    cell = (rows[:, None] * grid + cols[None, :]).ravel()  # (H * W,) cell of each pixel
+    for i, frame in enumerate(frames):
+        grey = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+        gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)
+        magnitude = np.sqrt(gx * gx + gy * gy).ravel() / 4.0  # a Sobel step of 1 gives 4
+        angle = (np.arctan2(gy, gx).ravel() % np.pi) / np.pi  # 0..1 over 0..180 degrees
+        bins = np.minimum((angle * ORIENTATION_BINS).astype(np.int64), ORIENTATION_BINS - 1)
+        counts = np.bincount(cell * ORIENTATION_BINS + bins, magnitude, grid * grid * ORIENTATION_BINS)
+        out[i] = counts.reshape(grid, grid, ORIENTATION_BINS)
+    return out.reshape(n, -1) / float(height * width)
 
 
 def shot_ids(timestamps_s: np.ndarray, cut_times_s: np.ndarray) -> np.ndarray:
@@ -127,7 +156,7 @@ def own_distances(
     """(N,) mean distance of each frame's descriptor (N, D) to its ``neighbours`` nearest frames among
     ``reference`` (R,) (indices into the same frames), leaving out those of its own shot (``shots`` (N,))
     and those within ``exclude_s`` seconds; NaN where no reference frame is left. ``metric``: "l1"
-    (histograms) or "l2" (latent means)."""
+    (histograms, non-negative) or "l2" (latent means)."""
     out = np.full(len(descriptors), np.nan)
     if len(reference) == 0:
         return out
@@ -177,7 +206,7 @@ def contrast(
         return ratio
     log_ratio = np.zeros(len(smoothed))
     for name in options.descriptors:
-        metric = "l1" if name == "colour" else "l2"
+        metric = "l2" if name == "latent" else "l1"
         sides = [
             own_distances(
                 descriptors[name], side, timestamps_s, shots, options.exclude_s, options.neighbours, metric

@@ -11,8 +11,10 @@ from scoring.pipeline import ClipFrames, TrainedCategory, decide_scores, score_f
 from scoring.segments import TemporalParams
 from scoring.selfref import (
     DESCRIPTORS,
+    ORIENTATION_BINS,
     OwnReference,
     SelfReference,
+    line_histograms,
     own_distances,
     redecided,
     rescored,
@@ -184,3 +186,18 @@ def test_score_frames_with_the_own_reference_re_decides_a_doubtful_shot():
     )
     assert not own.out[120:150].any() and own.out[40:80].all()
     assert first.scores.shape == own.scores.shape == (1, len(frames))
+
+
+def test_line_histograms_tell_how_many_edges_and_which_way():
+    flat = np.full((1, 16, 32, 3), 90, dtype=np.uint8)
+    few, many = flat.copy(), flat.copy()
+    few[:, :, ::16] = 250  # 2 vertical lines
+    many[:, :, ::4] = 250  # 8 vertical lines
+    across = flat.copy()
+    across[:, ::4] = 250  # 4 horizontal lines
+    lines = line_histograms(np.concatenate([flat, few, many, across]))
+    assert lines.shape == (4, ORIENTATION_BINS)
+    assert lines[0].sum() == 0
+    assert lines[2].sum() > 3 * lines[1].sum()  # density: four times the lines
+    assert lines[2].argmax() == 0 and lines[3].argmax() == ORIENTATION_BINS // 2  # vertical, horizontal
+    assert line_histograms(many, grid=2).shape == (1, 4 * ORIENTATION_BINS)
