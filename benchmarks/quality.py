@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import comskip_peer
-from benchmarks.folds import fold_model, match_paths
+from benchmarks.folds import add_fold_epochs, fold_model, fold_options, match_paths
 from benchmarks.protocol import (
     BROADCAST_FPS,
     CONFOUNDER_FOLDERS,
@@ -245,7 +245,7 @@ def run_fold(variants: list[Variant], fold: Fold, clips: Clips, dev: Broadcast |
     """Every variant's figures on one fold: the model is trained once (without negatives), the first pass
     runs once per broadcast, each variant recalibrates the threshold and decides."""
     cache = ClipCache(args.out / "frames")
-    trained = fold_model(fold, args.data, args.out, cache, TrainingOptions())
+    trained = fold_model(fold, args.data, args.out, cache, fold_options(args))
     tests = broadcasts_of(fold, clips, args.broadcasts, args.seed)
     passes: dict[int, tuple] = {}  # one first pass per distinct network (negative colours change it)
     coloured: dict[tuple, TrainedCategory] = {}
@@ -333,6 +333,7 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--only", nargs="*", default=None, help="held-out matches to evaluate (default all)")
     parser.add_argument("--no-comskip", dest="comskip", action="store_false")
+    add_fold_epochs(parser)
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--json", type=Path, default=None, help="also dump all figures here")
     parser.add_argument("--from-json", type=Path, default=None, help="only re-render an earlier --json")
