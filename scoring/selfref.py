@@ -17,8 +17,10 @@ The reconstruction term is unchanged, so the combined score only moves through i
 The own-video contrast (``redecided``) asks a sharper question. A frame of the video's own broadcaster (its
 captions, grading, stadium) is near the video's own in-category shots even where the training matches looked
 different; an advert or another sport of the same video is nearer the video's out-candidates. The score is
-``score_2 = score_1 * (d_in / d_out) ** weight``, d the mean distance to the ``neighbours`` nearest frames of
-each side, as a geometric mean over the descriptors. A frame never vouches for itself: frames of its own shot
+``score_2 = score_1 * (d_in / d_out / neutral) ** weight``, d the mean distance to the ``neighbours`` nearest
+frames of each side, as a geometric mean over the descriptors, and ``neutral`` halfway (in the log) between
+the two sides' median contrasts, so the sides' sizes do not shift every score. A frame never vouches for
+itself: frames of its own shot
 (between two detected cuts) and frames within ``exclude_s`` seconds of it are left out of both sides, so
 what counts is other footage of the same video, not the frame's neighbours.
 """
@@ -197,8 +199,9 @@ def contrast(
 ) -> np.ndarray:
     """(N,) d_in / d_out, the geometric mean over ``descriptors`` (name -> (N, D)) of each frame's distance
     to the video's confidently-in frames (``smoothed`` (N,) <= ``confident_in``) over its distance to the
-    out-candidates (>= ``confident_out``); 1 where either side has fewer than ``min_frames`` frames or
-    nothing is left of a side after the exclusions."""
+    out-candidates (>= ``confident_out``), divided by the neutral contrast (the geometric mean of the two
+    sides' median contrasts); 1 where either side has fewer than ``min_frames`` frames, and the neutral
+    value where nothing is left of a side after the exclusions."""
     inside = _spread(np.flatnonzero(smoothed <= options.confident_in), options.max_reference)
     outside = _spread(np.flatnonzero(smoothed >= options.confident_out), options.max_reference)
     ratio = np.ones(len(smoothed))
@@ -215,7 +218,11 @@ def contrast(
         ]
         d_in, d_out = (np.maximum(d, 1e-9) for d in sides)
         log_ratio += np.where(np.isfinite(d_in) & np.isfinite(d_out), np.log(d_in / d_out), 0.0)
-    return np.exp(log_ratio / len(options.descriptors))
+    log_ratio /= len(options.descriptors)
+    # The sides differ in size and spread (a video is mostly in), so d_in < d_out for most frames of either
+    # side; the neutral contrast is halfway (in the log) between the typical in-frame's and out-frame's
+    neutral = 0.5 * (np.median(log_ratio[inside]) + np.median(log_ratio[outside]))
+    return np.exp(log_ratio - neutral)
 
 
 def redecided(
