@@ -9,6 +9,7 @@ the sampling rate and the negatives, so a rerun with the same settings only scor
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -35,6 +36,25 @@ def model_key(options: TrainingOptions, fps: float | None, negatives: tuple[str,
     described["model"] = {k: v for k, v in described["model"].items() if k not in NOT_IN_KEY}
     text = json.dumps({"options": described, "fps": fps, "negatives": sorted(negatives)}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def add_fold_epochs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fold-epochs",
+        type=int,
+        default=None,
+        help="epochs of each leave-one-clip-out calibration model (default: the product's); fewer is a "
+        "cheaper fold model on a busy machine, cached under its own key",
+    )
+
+
+def fold_options(args: argparse.Namespace) -> TrainingOptions:
+    """Default training options, but for ``--fold-epochs`` when given."""
+    options = TrainingOptions()
+    if getattr(args, "fold_epochs", None) is None:
+        return options
+    calibration = dataclasses.replace(options.calibration, fold_epochs=args.fold_epochs)
+    return dataclasses.replace(options, calibration=calibration)
 
 
 def match_paths(data: Path) -> dict[str, Path]:
@@ -81,9 +101,10 @@ def main() -> None:
     parser.add_argument("--data", default="../shared/data", type=Path)
     parser.add_argument("--out", default="benchmarks/out", type=Path)
     parser.add_argument("--only", nargs="*", default=None, help="held-out matches to train (default all)")
+    add_fold_epochs(parser)
     args = parser.parse_args()
     cache = ClipCache(args.out / "frames")
-    options = TrainingOptions()
+    options = fold_options(args)
     spec = train_spec(options, DEFAULT_TRAIN_FPS)
     matches = [n for n, p in match_paths(args.data).items() if cache.load(p, spec) is not None]
     for name, error in cache.failed.items():

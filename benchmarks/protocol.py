@@ -23,6 +23,11 @@ BROADCAST_FPS = 25.0
 # seconds per piece: (shortest, longest); a clip shorter than the shortest is used whole
 SOCCER_PIECE_S, CONFOUNDER_PIECE_S, AD_PIECE_S = (6.0, 12.0), (4.0, 8.0), (3.0, 8.0)
 AD_BREAKS, ADS_PER_BREAK = 3, (2, 3)
+# The soccer pieces of one broadcast come from disjoint ranges of the held-out match, at least this far
+# apart in the source, so no frame of the match is shown twice and a method that compares a video with
+# itself (scoring.selfref) cannot find a copy of a frame elsewhere in the broadcast. A short match gives
+# fewer pieces (none under SOCCER_MIN_PIECE_S unless the whole match is shorter) and shorter ones.
+SOCCER_MIN_PIECE_S, SOCCER_SOURCE_GAP_S = 3.0, 0.5
 
 
 def video_files(folder: Path) -> list[Path]:
@@ -120,20 +125,56 @@ def compose(
     name: str, soccer: list[ClipFrames], ads: list[ClipFrames], confounders: list[ClipFrames], seed: int
 ) -> Broadcast:
     """A broadcast: every confounder clip once and ``AD_BREAKS`` ad breaks, in a seeded order, with one or
-    two soccer pieces of the held-out match(es) before each of them and at the end."""
+    two soccer pieces of the held-out match(es) before each of them and at the end; the soccer pieces never
+    share a frame of their match (``_disjoint_soccer``), so a short match gives fewer, shorter pieces and
+    some events follow each other directly."""
     rng = np.random.default_rng(seed)
     events: list[list[Piece]] = [[_piece(c, "confounder", CONFOUNDER_PIECE_S, rng)] for c in confounders]
     for _ in range(AD_BREAKS):
         chosen = rng.choice(len(ads), size=int(rng.integers(*ADS_PER_BREAK, endpoint=True)), replace=False)
         events.append([_piece(ads[i], "ad", AD_PIECE_S, rng) for i in chosen])
     order = rng.permutation(len(events))
+    # the soccer slots: one or two pieces before each event and at the end, each naming its match
+    slots = [[int(rng.integers(len(soccer))) for _ in range(int(rng.integers(1, 3)))] for _ in [*order, None]]
+    placed = _disjoint_soccer(soccer, slots, rng)
     pieces: list[Piece] = []
-    for k in [*order, None]:
-        for _ in range(int(rng.integers(1, 3))):
-            pieces.append(_piece(soccer[int(rng.integers(len(soccer)))], "soccer", SOCCER_PIECE_S, rng))
+    for slot, k in enumerate([*order, None]):
+        pieces.extend(placed.get(slot, []))
         if k is not None:
             pieces.extend(events[k])
     return assemble(name, pieces, {c.source: c for c in [*soccer, *ads, *confounders]})
+
+
+def _disjoint_soccer(
+    soccer: list[ClipFrames], slots: list[list[int]], rng: np.random.Generator
+) -> dict[int, list[Piece]]:
+    """Slot index -> its soccer pieces, cut from non-overlapping source ranges of each match (at least
+    SOCCER_SOURCE_GAP_S apart): the pieces a short match cannot give SOCCER_MIN_PIECE_S each are dropped at
+    random, the others shrink to share the match, and which slot shows which range is shuffled."""
+    placed: dict[int, list[Piece]] = {}
+    min_len, gap = round(SOCCER_MIN_PIECE_S * BROADCAST_FPS), round(SOCCER_SOURCE_GAP_S * BROADCAST_FPS)
+    for m, clip in enumerate(soccer):
+        wanted = [slot for slot, matches in enumerate(slots) for x in matches if x == m]
+        n = len(clip.frames)
+        if not wanted or n == 0:
+            continue
+        fits = max(1, (n + gap) // (min_len + gap))
+        if len(wanted) > fits:
+            wanted = [wanted[i] for i in np.sort(rng.choice(len(wanted), size=fits, replace=False))]
+        lengths = np.round(rng.uniform(*SOCCER_PIECE_S, size=len(wanted)) * BROADCAST_FPS).astype(np.int64)
+        budget = n - gap * (len(wanted) - 1)  # frames the pieces may use between them
+        if lengths.sum() > budget:  # shrink what exceeds the minimum, proportionally
+            floor = min(min_len, budget // len(wanted))
+            extra = (lengths - floor) * (budget - floor * len(wanted)) / max(int((lengths - floor).sum()), 1)
+            lengths = floor + np.floor(extra).astype(np.int64)
+        # the spare frames fall at random before, between and after the ranges (in source order)
+        spare = budget - int(lengths.sum())
+        offsets = np.sort(rng.integers(0, spare + 1, size=len(wanted)))
+        starts = offsets + np.concatenate([[0], np.cumsum(lengths[:-1] + gap)])
+        for slot, rank in zip(wanted, rng.permutation(len(wanted)), strict=True):
+            first, stop = int(starts[rank]), int(starts[rank] + lengths[rank])
+            placed.setdefault(slot, []).append(Piece(clip.source, "soccer", first, stop))
+    return placed
 
 
 def assemble(name: str, pieces: list[Piece], clips: dict[str, ClipFrames]) -> Broadcast:

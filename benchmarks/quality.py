@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import comskip_peer
-from benchmarks.folds import fold_model, match_paths
+from benchmarks.folds import add_fold_epochs, fold_model, fold_options, match_paths
 from benchmarks.protocol import (
     BROADCAST_FPS,
     CONFOUNDER_FOLDERS,
@@ -54,7 +54,7 @@ from scoring.pipeline import (
 )
 from scoring.scorer import CategoryModel, frame_errors, normalised_scores
 from scoring.segments import TemporalParams
-from scoring.selfref import SelfReference
+from scoring.selfref import DESCRIPTORS, OwnReference, SelfReference
 from scoring.shotcuts import detect_shot_cuts
 
 # A variant maps (model, broadcast, first-pass normalised scores (1, N), shot cuts) to (smoothed scores (N,),
@@ -62,7 +62,9 @@ from scoring.shotcuts import detect_shot_cuts
 Scorer = Callable[[TrainedCategory, Broadcast, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, list]]
 
 
-def scorer(params: TemporalParams | None = None, self_reference: SelfReference | None = None) -> Scorer:
+def scorer(
+    params: TemporalParams | None = None, self_reference: SelfReference | OwnReference | None = None
+) -> Scorer:
     """``python -m scoring score``'s path (``score_frames`` = first pass + ``decide_scores``), with other
     temporal parameters or a second pass."""
 
@@ -115,6 +117,14 @@ VARIANTS = {
         Variant("shot-level (shots <= 10 s)", scorer(SHOTS)),
         Variant("second pass", scorer(self_reference=SelfReference())),
         Variant("second pass + shot-level", scorer(SHOTS, SelfReference())),
+        Variant("own reference (colour + latent)", scorer(self_reference=OwnReference())),
+        Variant("own reference (colour)", scorer(self_reference=OwnReference(descriptors=("colour",)))),
+        Variant("own reference (latent)", scorer(self_reference=OwnReference(descriptors=("latent",)))),
+        Variant(
+            "own reference (colour + latent + lines)",
+            scorer(self_reference=OwnReference(descriptors=DESCRIPTORS)),
+        ),
+        Variant("own reference + shot-level", scorer(SHOTS, OwnReference())),
         Variant("percentile 90", percentile=90.0),
         Variant("percentile 80", percentile=80.0),
         Variant("negatives (1 AF, 1 cricket), F1 threshold", negatives=NEGATIVES, method="f1"),
@@ -235,7 +245,7 @@ def run_fold(variants: list[Variant], fold: Fold, clips: Clips, dev: Broadcast |
     """Every variant's figures on one fold: the model is trained once (without negatives), the first pass
     runs once per broadcast, each variant recalibrates the threshold and decides."""
     cache = ClipCache(args.out / "frames")
-    trained = fold_model(fold, args.data, args.out, cache, TrainingOptions())
+    trained = fold_model(fold, args.data, args.out, cache, fold_options(args))
     tests = broadcasts_of(fold, clips, args.broadcasts, args.seed)
     passes: dict[int, tuple] = {}  # one first pass per distinct network (negative colours change it)
     coloured: dict[tuple, TrainedCategory] = {}
@@ -323,6 +333,7 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--only", nargs="*", default=None, help="held-out matches to evaluate (default all)")
     parser.add_argument("--no-comskip", dest="comskip", action="store_false")
+    add_fold_epochs(parser)
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--json", type=Path, default=None, help="also dump all figures here")
     parser.add_argument("--from-json", type=Path, default=None, help="only re-render an earlier --json")

@@ -86,12 +86,12 @@ def colour_distances(histograms: np.ndarray, reference: torch.Tensor | np.ndarra
     out = np.empty(len(histograms), dtype=np.float64)
     for start in range(0, len(histograms), batch_size):
         query = torch.from_numpy(np.ascontiguousarray(histograms[start : start + batch_size]))
-        distances = _sparse_l1(query, reference, in_reference)  # (B, R)
+        distances = sparse_l1(query, reference, in_reference)  # (B, R)
         out[start : start + len(query)] = distances.topk(k, dim=1, largest=False).values.mean(dim=1).numpy()
     return out
 
 
-def _sparse_l1(query: torch.Tensor, reference: torch.Tensor, in_reference: torch.Tensor) -> torch.Tensor:
+def sparse_l1(query: torch.Tensor, reference: torch.Tensor, in_reference: torch.Tensor) -> torch.Tensor:
     """All L1 distances (Q, R), exactly, comparing bin by bin only where both sides have colour: a frame
     uses a few hundred of the bins, so this is 1.5 to 3x faster than the full ``cdist``.
 

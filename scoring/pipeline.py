@@ -33,7 +33,7 @@ from scoring.scorer import (
     weighted_error_maps,
 )
 from scoring.segments import TemporalParams, decide_segments, smooth_scores, temporal_scores
-from scoring.selfref import SelfReference, rescored
+from scoring.selfref import OwnReference, SelfReference, redecided, rescored
 from scoring.shotcuts import detect_shot_cuts
 from scoring.training import ProgressCallback, TrainConfig, TrainingCancelled, train_vae
 
@@ -268,10 +268,20 @@ def train_category(
 
 
 def _second_pass(categories: Sequence[CategoryModel], frames: np.ndarray, scores: np.ndarray,
-                 times: np.ndarray, window_s: float, options: SelfReference) -> np.ndarray:  # fmt: skip
-    """(K, N) scores after each category's reference took in the frames it confidently won (smoothed)."""
+                 times: np.ndarray, window_s: float, options: SelfReference | OwnReference,
+                 cut_times_s: np.ndarray) -> np.ndarray:  # fmt: skip
+    """(K, N) scores after the second pass: with ``SelfReference`` each category's colour reference took in
+    the frames it confidently won (smoothed); with ``OwnReference`` each category's scores are re-decided
+    against the video's own footage (the frames it won form its sides, the others are out-candidates)."""
     smoothed = smooth_scores(scores.min(axis=0), times, window_s)  # (N,)
     winner = scores.argmin(axis=0)  # (N,)
+    if isinstance(options, OwnReference):
+        return np.stack([
+            # a frame another category wins is no evidence of this one: it counts as out for it
+            redecided(c.model, frames, scores[k], np.where(winner == k, smoothed, np.inf), times, cut_times_s,
+                      options)
+            for k, c in enumerate(categories)
+        ])  # fmt: skip
     return np.stack([
         rescored(c.model, frames, scores[k], (smoothed <= options.confident_below) & (winner == k), options)
         for k, c in enumerate(categories)
@@ -284,7 +294,7 @@ def score_frames(
     temporal_params: TemporalParams | None = None,
     cut_times_s: np.ndarray | None = None,
     on_progress: Callable[[float], Any] | None = None,
-    self_reference: SelfReference | None = None,
+    self_reference: SelfReference | OwnReference | None = None,
 ) -> ScoreResult:
     """Score frames against one or more categories and turn the scores into in/out segments.
 
@@ -292,7 +302,9 @@ def score_frames(
     ``on_progress(fraction)`` is called after every batch. Segment boundaries snap to shot cuts found in
     ``frames`` unless ``cut_times_s`` is given or ``temporal_params.snap_to_cuts_s`` is 0. With
     ``self_reference`` a second pass re-scores the frames against references that include the video's own
-    confidently-in frames (``scoring.selfref``).
+    confidently-in frames (``scoring.selfref``: ``SelfReference`` adds their colours to the model's
+    reference, ``OwnReference`` weighs each frame's distance to them against its distance to the video's
+    out-candidates).
     """
     if not models:
         raise ValueError("scoring needs at least one trained category")
@@ -314,7 +326,7 @@ def decide_scores(
     scores: np.ndarray,
     temporal_params: TemporalParams | None = None,
     cut_times_s: np.ndarray | None = None,
-    self_reference: SelfReference | None = None,
+    self_reference: SelfReference | OwnReference | None = None,
 ) -> ScoreResult:
     """The second half of ``score_frames``: from first-pass normalised scores (K, N) of ``models`` to the
     result (second pass, temporal decisions, segments, labels)."""
@@ -322,11 +334,13 @@ def decide_scores(
     frames, times = frameset.frames, np.asarray(frameset.timestamps_s, dtype=np.float64)
     categories = [CategoryModel(m.name, m.model, m.threshold) for m in models]
     thresholds = np.array([c.threshold for c in categories], dtype=np.float64)
-    if self_reference is not None:
-        scores = _second_pass(categories, frames, scores, times, params.window_s, self_reference)
-    best = scores.min(axis=0)  # (N,)
-    if cut_times_s is None and (params.snap_to_cuts_s > 0 or params.shot_max_s > 0):
+    own = isinstance(self_reference, OwnReference)
+    if cut_times_s is None and (params.snap_to_cuts_s > 0 or params.shot_max_s > 0 or own):
         cut_times_s = detect_shot_cuts(times, frames)
+    if self_reference is not None:
+        cuts = np.zeros(0) if cut_times_s is None else cut_times_s
+        scores = _second_pass(categories, frames, scores, times, params.window_s, self_reference, cuts)
+    best = scores.min(axis=0)  # (N,)
     end_s = getattr(frameset, "end_s", None)  # a FrameSet knows where its video ends; bare clip frames do not
     out, segments = decide_segments(best, times, params, cut_times_s, end_s=end_s)
     names = [c.name for c in categories]
