@@ -196,37 +196,42 @@ def run(args: argparse.Namespace) -> dict:
     result["timings_s"]["train defaults"] = time.perf_counter() - started
     runs = bench.score_all(defaults)
     result["models"]["defaults"] = summary(runs, defaults)
-    save(args, result)
+    save(args, result, started)
     log(f"defaults trained and scored: {time.perf_counter() - started:.0f} s")
+
+    fix_out = pick_correction(bench, runs, OUT_FOLDERS)  # the cheap one first: a run cut short keeps it
+    if fix_out is not None:
+        references, negatives = clips_of(bench, fix_out)
+        result["corrections"]["other sport in -> out"] = {**describe(fix_out), "references": len(references),
+                                                          "negatives": len(negatives)}  # fmt: skip
+        if negatives:
+            model = recalibrated(defaults, negatives)
+            result["models"]["other sport in -> out, recalibrate"] = summary(bench.score_all(model), model)
+        save(args, result, started)
 
     fix_in = pick_correction(bench, runs, IN_FOLDERS)
     if fix_in is not None:
         references, negatives = clips_of(bench, fix_in)
         result["corrections"]["soccer out -> in"] = {**describe(fix_in), "references": len(references),
                                                      "negatives": len(negatives)}  # fmt: skip
+        if negatives:
+            model = recalibrated(defaults, negatives)
+            result["models"]["soccer out -> in, recalibrate"] = summary(bench.score_all(model), model)
+        save(args, result, started)
         began = time.perf_counter()
         retrained = train_category(CATEGORY, [*soccer, *references], negatives, options)
         result["timings_s"]["retrain"] = time.perf_counter() - began
         result["models"]["soccer out -> in, retrain"] = summary(bench.score_all(retrained), retrained)
-        if negatives:
-            model = recalibrated(defaults, negatives)
-            result["models"]["soccer out -> in, recalibrate"] = summary(bench.score_all(model), model)
         log(f"soccer correction learnt: {time.perf_counter() - started:.0f} s")
-        save(args, result)
-
-    fix_out = pick_correction(bench, runs, OUT_FOLDERS)
-    if fix_out is not None:
-        references, negatives = clips_of(bench, fix_out)
-        result["corrections"]["other sport in -> out"] = {**describe(fix_out), "references": len(references),
-                                                          "negatives": len(negatives)}  # fmt: skip
-        model = recalibrated(defaults, negatives)
-        result["models"]["other sport in -> out, recalibrate"] = summary(bench.score_all(model), model)
-    result["wall_s"] = time.perf_counter() - started
+    save(args, result, started)
     return result
 
 
-def save(args: argparse.Namespace, result: dict) -> None:
+def save(args: argparse.Namespace, result: dict, started: float) -> None:
     """Dump what is measured so far to ``--json`` (a run cut short keeps its finished parts)."""
+    result["wall_s"] = time.perf_counter() - started
+    result["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    result["command"] = "nice -n 19 .venv/bin/python -m benchmarks.learning " + " ".join(sys.argv[1:])
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1, default=float))
@@ -280,13 +285,7 @@ def main() -> None:
     )
     parser.add_argument("--from-json", type=Path, default=None, help="only re-render an earlier --json")
     args = parser.parse_args()
-    if args.from_json:
-        result = json.loads(args.from_json.read_text())
-    else:
-        result = run(args)
-        result["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        result["command"] = "nice -n 19 .venv/bin/python -m benchmarks.learning " + " ".join(sys.argv[1:])
-        save(args, result)
+    result = json.loads(args.from_json.read_text()) if args.from_json else run(args)
     print(markdown(result))
 
 
