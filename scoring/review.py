@@ -89,6 +89,21 @@ def check_tiling(
             raise ReviewError(f"segment {k + 1} does not start where segment {k} ends")
 
 
+def learning_ranges(
+    segments: Iterable, category: str, negatives: bool = True
+) -> list[tuple[ReviewedSegment, bool]]:
+    """(segment, is_negative) for each of a run's final ``segments`` that learning turns into a clip of
+    ``category``: "in" segments that show it (named so, or unnamed) become reference clips, and with
+    ``negatives`` "out" segments become negative clips; "in" segments of another category are left out."""
+    chosen = []
+    for segment in map(ReviewedSegment.of, segments):
+        if segment.label == "in" and segment.category in ("", category):
+            chosen.append((segment, False))
+        elif segment.label == "out" and negatives:
+            chosen.append((segment, True))
+    return chosen
+
+
 def with_mean_scores(
     segments: Sequence[ReviewedSegment], timestamps_s: np.ndarray, best_scores: np.ndarray
 ) -> list[ReviewedSegment]:

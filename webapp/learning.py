@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
+from scoring.review import learning_ranges
 from webapp.models import ReferenceClip, TrainedModel
 
 HOW = ("recalibrate", "retrain")
@@ -17,14 +18,7 @@ def clips_from_run(run, category, negatives: bool) -> tuple[int, int]:
     ``negatives``, its "out" segments as negative clips; ranges the category already has are skipped.
     Returns (reference clips added, negative clips added)."""
     added = [0, 0]
-    for segment in run.final_segments():
-        named = getattr(segment, "category", "") or ""
-        if segment.label == "in" and named in ("", category.name):
-            is_negative = False
-        elif segment.label == "out" and negatives:
-            is_negative = True
-        else:
-            continue
+    for segment, is_negative in learning_ranges(run.final_segments(), category.name, negatives):
         clip = ReferenceClip(
             category=category, video=run.video, start_s=segment.start_s, end_s=segment.end_s,
             is_negative=is_negative, from_run=run,
