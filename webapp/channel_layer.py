@@ -9,6 +9,7 @@ import asyncio
 import logging
 
 from channels_redis.core import RedisChannelLayer
+from channels_redis.utils import decode_hosts
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
@@ -19,9 +20,19 @@ TRANSIENT = (RedisTimeoutError,)
 FIRST_PAUSE_S = 0.2
 # Pauses of 0.2, 0.4, 0.8, 1.6 and 3.2 s: a Redis restart passes, a lasting outage ends the socket.
 RETRIES = 5
+# A receive blocks in Redis for up to ``brpop_timeout`` (5 s) when no event comes. redis-py 8 reads with a
+# default socket time-out of 5 s too, so every idle wait raced it and timed out (a warning every 5 s on an
+# idle page, and a traceback when five came in a row): reads wait this much longer than the blocking call.
+READ_MARGIN_S = 10.0
 
 
 class ResilientRedisChannelLayer(RedisChannelLayer):
+    def __init__(self, hosts=None, **kwargs):
+        read_s = self.brpop_timeout + READ_MARGIN_S
+        hosts = [{**host, "socket_timeout": max(host.get("socket_timeout") or 0, read_s)}
+                 for host in decode_hosts(hosts)]  # fmt: skip
+        super().__init__(hosts=hosts, **kwargs)
+
     async def receive(self, channel):
         pause_s = FIRST_PAUSE_S
         for attempt in range(RETRIES + 1):

@@ -1,9 +1,11 @@
 """Live pages: the ETA from measured epoch times, and the channel layer riding out Redis time-outs."""
 
+import asyncio
 import logging
 
 import pytest
 from channels_redis.core import RedisChannelLayer
+from django.conf import settings
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from webapp.channel_layer import ResilientRedisChannelLayer
@@ -77,3 +79,14 @@ async def test_a_lasting_outage_ends_the_wait_after_the_retries(monkeypatch):
     with pytest.raises(RedisTimeoutError):
         await ResilientRedisChannelLayer(hosts=["redis://127.0.0.1:6379/11"]).receive("x")
     assert len(calls) == 6
+
+
+async def test_an_idle_receive_waits_without_time_outs(caplog):
+    """No event for longer than Redis's blocking read: the wait goes on quietly (redis-py's default socket
+    time-out equals that read, which made every idle page log a time-out every 5 s)."""
+    layer = ResilientRedisChannelLayer(hosts=[settings.REDIS_URL], prefix="offside-idle-test")
+    channel = await layer.new_channel()
+    with caplog.at_level(logging.WARNING, logger="webapp.channel_layer"), pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(layer.receive(channel), timeout=layer.brpop_timeout + 1.5)
+    assert not caplog.records
+    await layer.flush()
