@@ -35,7 +35,9 @@ def test_a_review_with_the_keyboard_is_saved_and_used_by_the_exports(page, owner
     page.goto(f"/runs/{run.pk}/report/")
     page.wait_for_selector("#review-start:not([disabled])")
     page.wait_for_function("document.getElementById('player').readyState >= 1")
+    assert not page.is_visible("[data-review-controls]")  # editing buttons only once review mode is on
     page.click("#review-start")
+    assert page.is_visible("[data-review-controls]")
 
     page.keyboard.press("?")
     assert page.is_visible("#review-help") and "split the segment" in page.inner_text("#review-help")
