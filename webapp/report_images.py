@@ -66,14 +66,18 @@ def cached_frame_set(run, index: int, model_index: int) -> dict[str, Path] | Non
 def render_frame_set(run, trained, frameset_frames, index: int, preview: bytes, model_index: int,
                      max_files: int) -> dict[str, Path]:  # fmt: skip
     """Write frame, reconstruction and error PNGs of one frame from its ``preview`` JPEG (see the module doc)
-    and keep the run's cache within ``max_files`` pictures."""
+    and keep the run's cache within ``max_files`` pictures. With ``trained`` None (the run's model version
+    was deleted) only the frame is written and returned."""
     shown = decode_preview(preview)  # (h, w, 3) RGB, at most 320 px wide
-    small = model_input(frameset_frames, index, shown, trained.config)
-    h, w = shown.shape[:2]
     paths = {kind: heatmap_path(run, index, model_index, kind) for kind in CACHED_KINDS}
     write_atomic(paths["frame"], encode_png(shown))
-    write_atomic(paths["recon"], encode_png(upscale(reconstructed_frames(trained.model, small)[0], w, h)))
-    write_atomic(paths["error"], error_heatmap_png(shown, weighted_error_maps(trained.model, small)[0]))
+    if trained is None:
+        paths = {"frame": paths["frame"]}
+    else:
+        small = model_input(frameset_frames, index, shown, trained.config)
+        h, w = shown.shape[:2]
+        write_atomic(paths["recon"], encode_png(upscale(reconstructed_frames(trained.model, small)[0], w, h)))
+        write_atomic(paths["error"], error_heatmap_png(shown, weighted_error_maps(trained.model, small)[0]))
     bound_cache(paths["frame"].parent, max_files, keep=set(paths.values()))
     return paths
 

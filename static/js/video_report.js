@@ -180,6 +180,14 @@
         occlusion.hidden = !info.occlusion_ready;
         if (info.occlusion_ready) occlusion.src = frameUrl(index, "occlusion", info.model_index);
         document.getElementById("occlusion-button").disabled = info.occlusion_ready;
+        // A run kept after its model version was deleted: the frame only, and why the rest is gone.
+        ["frame-recon", "frame-heatmap"].forEach((id) => {
+          document.getElementById(id).closest("figure").hidden = !info.model_available;
+        });
+        document.getElementById("occlusion-figure").hidden = !info.model_available && !info.occlusion_ready;
+        const gone = document.getElementById("frame-model-gone");
+        gone.textContent = info.model_message;
+        gone.hidden = info.model_available;
         const player = document.getElementById("player");
         if (player) player.currentTime = info.t_s;
         markCursor(timeline, info.t_s);
@@ -195,7 +203,9 @@
     const stage = note.querySelector('[data-field="stage"]');
     const load = () => {
       note.hidden = true;
-      Object.entries(ids).forEach(([kind, id]) => { document.getElementById(id).src = frameUrl(info.index, kind, info.model_index); });
+      Object.entries(ids).forEach(([kind, id]) => {
+        if (kind === "frame" || info.model_available) document.getElementById(id).src = frameUrl(info.index, kind, info.model_index);
+      });
     };
     if (info.images_ready) { load(); return; }
     Object.values(ids).forEach((id) => document.getElementById(id).removeAttribute("src"));

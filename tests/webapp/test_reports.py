@@ -378,6 +378,24 @@ def test_report_pictures_are_made_without_decoding_the_video(owner_client, run, 
     assert frame.shape[1] <= 320  # the preview's size, not the video's
 
 
+def test_a_run_kept_after_its_model_was_deleted_still_shows_its_frames(owner_client, run, monkeypatch):
+    refuse_to_decode(monkeypatch)
+    kept = run.model_versions
+    run.model_versions = [{**v, "model_id": 10**9} for v in kept]  # as after the version's deletion
+    run.save(update_fields=["model_versions"])
+    try:
+        info = owner_client.get(f"/runs/{run.pk}/frames/31/").json()
+        assert info["model_available"] is False and "deleted" in info["model_message"]
+        assert owner_client.get(f"/runs/{run.pk}/frames/31/frame.png?m=0").status_code == 200
+        for kind in ("recon", "error"):
+            response = owner_client.get(f"/runs/{run.pk}/frames/31/{kind}.png?m=0")
+            assert response.status_code == 404
+    finally:
+        run.model_versions = kept
+        run.save(update_fields=["model_versions"])
+    assert owner_client.get(f"/runs/{run.pk}/frames/31/").json()["model_available"] is True
+
+
 def test_the_cache_of_report_pictures_is_bounded_oldest_first(owner_client, run, settings, monkeypatch):
     refuse_to_decode(monkeypatch)
     settings.OFFSIDE_REPORT_IMAGE_CACHE_FILES = 6

@@ -120,12 +120,22 @@ def frame_index_or_404(data: RunData, index: int, model_index: str | None) -> in
     return k
 
 
+MODEL_GONE = (
+    "The model version of this run was deleted: its reconstructions, error maps and occlusion are gone."
+)
+
+
+def run_model_row(data: RunData, k: int) -> TrainedModel | None:
+    """The run's k-th model version, or None once it was deleted (or is no longer usable)."""
+    model = TrainedModel.objects.filter(pk=data.run.model_versions[k]["model_id"]).first()
+    return model if model is not None and model.is_ready else None
+
+
 def run_model(data: RunData, k: int):
     """The loaded network of the run's k-th model version (404 once that version was deleted)."""
-    model_id = data.run.model_versions[k]["model_id"]
-    model = TrainedModel.objects.filter(pk=model_id).first()
-    if model is None or not model.is_ready:
-        raise Http404("That model version no longer exists.")
+    model = run_model_row(data, k)
+    if model is None:
+        raise Http404(MODEL_GONE)
     return model.load()
 
 
@@ -158,8 +168,12 @@ def frame_image(request, run_id: int, index: int, kind: str):
         if preview is None:
             return not_ready_response(previews.message)
         limit = settings.OFFSIDE_REPORT_IMAGE_CACHE_FILES
+        model = run_model_row(data, k)
+        if model is None and kind != "frame":  # the frame itself needs no model: it stays viewable
+            raise Http404(MODEL_GONE)
+        trained = model.load() if model is not None else None
         path = report_images.render_frame_set(
-            data.run, run_model(data, k), frameset_frames(data), index, preview, k, limit
+            data.run, trained, frameset_frames(data), index, preview, k, limit
         )[kind]
     response = FileResponse(path.open("rb"), content_type="image/png")
     response["Cache-Control"] = "private, max-age=86400"
@@ -177,6 +191,8 @@ def frame_info(request, run_id: int, index: int):
         "index": index, "t_s": t_s, "timecode": format_timecode(t_s), "model_index": k,
         "scores": {name: float(data.scores[j, index]) for j, name in enumerate(data.categories)},
         "occlusion_ready": report_images.heatmap_path(data.run, index, k, "occlusion").is_file(),
+        # False once the run's model version was deleted: only the frame itself can still be shown.
+        "model_available": run_model_row(data, k) is not None, "model_message": MODEL_GONE,
         # The pictures come from the video's preview store; until the worker has made it, the page follows
         # ``previews_job_id`` and shows ``previews_message``.
         "images_ready": previews.ready, "previews_message": previews.message,
