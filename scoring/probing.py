@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -75,11 +76,19 @@ def _frame_rate(stamps: np.ndarray, count: int, span_s: float, typical_interval_
     """Frames per second: the average over the decoded frames for variable frame rates, else the rate of
     the typical interval (a frame dropped by a cut or a damaged packet must not make 30 fps read 29.8)."""
     if count < 2 or span_s <= 0:
-        return 1.0 / typical_interval_s
+        return _exact_rate(1.0 / typical_interval_s)
     if _is_vfr(stamps):
-        return (count - 1) / span_s
+        return round((count - 1) / span_s, 6)
     dt = np.diff(stamps)
-    return 1.0 / float(np.median(dt[dt > 0]))
+    return _exact_rate(1.0 / float(np.median(dt[dt > 0])))
+
+
+def _exact_rate(fps: float) -> float:
+    """The rate as the ratio of small integers it stands for (30000/1001, 25/1) when it is within a millionth
+    of one: intervals are PTS x time base in floating point, so 1 / interval reads 30.000000000000107, which
+    would reach the API, the exports and timecodes."""
+    exact = Fraction(fps).limit_denominator(1001)
+    return float(exact) if abs(float(exact) - fps) <= 1e-6 * fps else round(fps, 6)
 
 
 def _header_facts(path: str, limits: DecodeLimits) -> dict:

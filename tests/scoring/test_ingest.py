@@ -116,6 +116,15 @@ def test_interlaced_576i_is_detected_deinterlaced_and_shown_at_display_size(fold
     assert read_frame_at(path, 1.0).shape == (576, 768, 3)
 
 
+@pytest.mark.parametrize(("rate", "fps"), [("30", 30.0), ("30000/1001", 30000 / 1001), ("25", 25.0)])
+def test_a_constant_frame_rate_is_the_exact_ratio_it_stands_for(folder, rate, fps):
+    """1 / (PTS x time base) in floating point reads 30.000000000000107; the probe gives 30.0."""
+    path = folder / f"rate_{rate.replace('/', '_')}.mp4"
+    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=s=64x48:r={rate}:d=1", "-c:v", "libx264", "-preset", "ultrafast",
+            str(path))  # fmt: skip
+    assert probe_video(path).fps == fps
+
+
 @pytest.mark.parametrize("scan", ["tff", "bff"])
 def test_interlaced_frames_for_a_small_model_input_are_read_from_their_first_field(folder, scan, monkeypatch):
     """The model's input (a tenth of the frame's height) takes the first field's rows, which bwdif keeps
