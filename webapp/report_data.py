@@ -111,6 +111,12 @@ class RunData:
         spec = SamplingSpec(sampling.get("fps"), int(sampling["height"]), int(sampling["width"]))
         return FrameSet.existing(self.run.video, spec)
 
+    def kept_ranges(self, params: TemporalParams, keep: str) -> list[tuple[float, float]]:
+        """(start_s, end_s) of the segments labelled ``keep`` ("in" or "out") that a render keeps: the run's
+        final (reviewed, else machine) segments at its own parameters, else the what-if ones."""
+        segments = self.run.final_segments() if params == self.params else self.decide(params)[1]
+        return [(s.start_s, s.end_s) for s in segments if s.label == keep and s.end_s > s.start_s]
+
     def decide(self, params: TemporalParams):
         """(decisions (N,), segments) for ``params``, exactly as the scoring job decides them."""
         cuts = self.cut_times() if params.snap_to_cuts_s > 0 else None

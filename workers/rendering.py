@@ -60,9 +60,7 @@ def kept_ranges(data: RunData, job) -> list[tuple[float, float]]:
         params = TemporalParams(**job.params.get("temporal_params", {}))
     except (TypeError, ValueError) as exc:
         raise InputError(f"Invalid smoothing parameters: {exc}") from exc
-    keep = job.params.get("keep", "in")
-    segments = data.run.final_segments() if params == data.params else data.decide(params)[1]
-    return [(s.start_s, s.end_s) for s in segments if s.label == keep and s.end_s > s.start_s]
+    return data.kept_ranges(params, job.params.get("keep", "in"))
 
 
 def ffmpeg_executable() -> str:

@@ -260,6 +260,7 @@
     fetch(form.action, { method: "POST", credentials: "same-origin", body })
       .then((response) => response.json())
       .then((job) => {
+        if (job.error) { status.textContent = job.error; return; }  // refused up front (nothing to keep)
         status.replaceChildren();
         const link = document.createElement("a");
         link.href = job.url; link.textContent = "render job #" + job.job_id;

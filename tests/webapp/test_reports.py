@@ -198,6 +198,13 @@ def test_render_cuts_the_out_segments_as_a_cpu_job(owner_client, run):
     assert download.status_code == 200
 
 
+def test_a_render_with_nothing_to_keep_is_refused_before_any_job(owner_client, run):
+    jobs_before = Job.objects.count()
+    response = owner_client.post(f"/runs/{run.pk}/render/", {"keep": "out", "low": "999", "high": "1000"})
+    assert response.status_code == 400 and "No out segments" in response.json()["error"]
+    assert Job.objects.count() == jobs_before
+
+
 def test_model_report_draws_every_figure_and_the_image_grids(owner_client, run):
     model_id = run.model_versions[0]["model_id"]
     response = owner_client.get(f"/models/{model_id}/report/")

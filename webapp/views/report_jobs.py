@@ -101,6 +101,8 @@ def start_render(request, run_id: int):
         params = params_from_query(request.POST, data.params)
     except (TypeError, ValueError) as exc:
         return HttpResponseBadRequest(f"Invalid parameters: {exc}")
+    if not data.kept_ranges(params, keep):  # refused here rather than by a job that would fail
+        return JsonResponse({"error": f"No {keep} segments to keep: nothing to render."}, status=400)
     label = "without the out segments" if keep == "in" else "with only the out segments"
     job = Job.start(
         Job.Kind.RENDER, request.user, title=f"Render {data.run.video.title} {label}",
