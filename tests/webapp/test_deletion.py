@@ -83,9 +83,13 @@ def test_deleting_a_version_says_the_category_loses_its_active_one(library):
     assert "The 2 scoring runs made with it stay, with their segments." in plan.kept
 
 
-def test_an_empty_category_deletes_nothing_else(owner):
-    plan = category_deletion(Category.objects.create(owner=owner, name="empty"))
+def test_an_empty_category_deletes_nothing_else(owner, client):
+    category = Category.objects.create(owner=owner, name="empty")
+    plan = category_deletion(category)
     assert plan.removed == [] and plan.total_bytes == 0
+    client.force_login(owner)
+    page = client.get(f"/categories/{category.pk}/delete/").content.decode()
+    assert "deletes nothing else" in page and "also deletes" not in page
 
 
 def test_the_confirmation_pages_show_the_plan(owner_client, library):
