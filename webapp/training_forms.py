@@ -90,10 +90,20 @@ class TrainForm(forms.Form):
 class ScoreForm(forms.Form):
     """Score one or more videos against chosen model versions (the categories' active versions by default)."""
 
-    videos = forms.ModelMultipleChoiceField(queryset=Video.objects.none(), required=True)
-    models = forms.ModelMultipleChoiceField(
-        queryset=TrainedModel.objects.none(), widget=forms.CheckboxSelectMultiple, required=True
+    videos = forms.ModelMultipleChoiceField(
+        queryset=Video.objects.none(),
+        required=True,
+        error_messages={
+            "required": "Choose at least one video to score.",
+            "invalid_choice": "Video %(value)s is not one of your ready videos (it may still be "
+            "processing, have failed, or not exist).",
+        },
     )
+    models = forms.ModelMultipleChoiceField(
+        queryset=TrainedModel.objects.none(), widget=forms.CheckboxSelectMultiple, required=True,
+        error_messages={"required": "Choose at least one category to score against.",
+                        "invalid_choice": "Model version %(value)s is not one of your ready versions."},
+    )  # fmt: skip
     fps = forms.FloatField(min_value=0.05, max_value=60.0, required=False, label="Sampling fps")
     window_s = forms.FloatField(min_value=0.0, max_value=60.0, required=False, label="Smoothing window (s)")
     high = forms.FloatField(min_value=0.01, max_value=100.0, required=False, label="Enter “out” above")

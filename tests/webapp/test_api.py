@@ -168,6 +168,14 @@ def test_scoring_without_models_is_a_clear_error(api, video, category):
     assert_error(no_model, 409, "conflict")
 
 
+def test_scoring_a_video_that_is_not_ready_says_so(api, video, category):
+    ready_model(category)
+    Video.objects.filter(pk=video.pk).update(status=Video.Status.FAILED)
+    response = post_json(api, "/api/runs", {"video_id": video.pk, "category_ids": [category.pk]})
+    assert_error(response, 409, "conflict")
+    assert "is failed: only a ready video can be scored" in response.json()["error"]["message"]
+
+
 def test_a_malformed_body_gets_the_stable_error_shape(api):
     response = api.post("/api/categories", "{not json", content_type="application/json")
     assert response.status_code in (400, 422)

@@ -74,6 +74,8 @@ def chosen_model_ids(request, body: ScoreIn) -> list[int]:
 def start_scoring(request, body: ScoreIn):
     """Score a video against model versions (rate limited); follow ``job_id`` under /api/jobs/."""
     video = visible_or_404(Video.objects.all(), request.user, body.video_id, "video")
+    if video.status != Video.Status.READY:
+        raise ApiError(409, f"Video {video.pk} is {video.status}: only a ready video can be scored.")
     model_ids = chosen_model_ids(request, body)
     check_rate(request.user, "score")
     options = body.dict(exclude={"video_id", "model_ids", "category_ids"}, exclude_none=True)
