@@ -47,7 +47,11 @@ class TrainForm(forms.Form):
         required=False,
         label="Calibration hold-out",
     )
-    fold_epochs = forms.IntegerField(min_value=1, max_value=1000, required=False, label="Epochs per fold")
+    fold_epochs = forms.IntegerField(
+        min_value=1, max_value=1000, required=False, label="Epochs per fold",
+        help_text="Leave-one-clip-out calibration trains one extra model per reference clip for this many "
+                  "epochs, whatever Epochs says: with few epochs it takes most of the training time.",
+    )  # fmt: skip
 
     def __init__(self, *args, category: Category, **kwargs):
         super().__init__(*args, **kwargs)
