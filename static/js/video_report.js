@@ -320,6 +320,10 @@
       });
       document.getElementById("occlusion-button").addEventListener("click", startOcclusion);
       document.getElementById("render-form").addEventListener("submit", startRender);
+      const player = document.getElementById("player");
+      // A container the browser cannot play (MPEG-TS): say so rather than show a blank player.
+      const cannotPlay = () => { document.getElementById("player-error").hidden = false; };
+      if (player) { player.addEventListener("error", cannotPlay); if (player.error) cannotPlay(); }
       document.getElementById("segment-table").addEventListener("click", (event) => {
         const row = event.target.closest("tr[data-start]");
         const player = document.getElementById("player");

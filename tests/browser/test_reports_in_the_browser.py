@@ -104,6 +104,7 @@ def test_the_report_lists_renders_whose_status_follows_the_job_live(page, owner,
     page.goto(f"/runs/{run.pk}/report/")
     status = page.locator(f'[data-job-status-of="{render.pk}"]')
     assert status.inner_text() == "queued"
+    page.locator("#player-error").wait_for()  # MPEG-4 Part 2: Chromium cannot play it, the page says so
     page.locator("[data-live-indicator]", has_text="connected").wait_for()
 
     off_the_page_thread(lambda: render.claim() and render.publish())

@@ -35,6 +35,7 @@ def test_a_review_with_the_keyboard_is_saved_and_used_by_the_exports(page, owner
     page.goto(f"/runs/{run.pk}/report/")
     page.wait_for_selector("#review-start:not([disabled])")
     page.wait_for_function("document.getElementById('player').readyState >= 1")
+    assert page.locator("#player-error").is_hidden()  # VP8 in WebM plays: no notice
     assert not page.is_visible("[data-review-controls]")  # editing buttons only once review mode is on
     page.click("#review-start")
     assert page.is_visible("[data-review-controls]")
