@@ -243,6 +243,8 @@
         document.querySelectorAll("[data-live-jobs]").forEach((table) => updateRow(table, event));
         updateListed(event);
       };
+      // For lists whose rows change with more than their job (a video's status after its probe).
+      window.OffsideJobs.refreshLists = () => refreshLists(apply);
       const onEvent = (event) => { apply(event); noticeNewJobs(event, apply); };
       const onReconnect = () => {
         if (document.querySelector("[data-live-list][id]")) refreshLists(apply);
@@ -252,6 +254,6 @@
     }
   }
 
-  window.OffsideJobs = { connect, formatSeconds };
+  window.OffsideJobs = { connect, formatSeconds, refreshLists: null };
   document.addEventListener("DOMContentLoaded", start);
 })();

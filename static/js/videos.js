@@ -11,16 +11,18 @@
     setTimeout(() => window.location.reload(), 400);
   }
 
-  // Rows or pages waiting for a probe job carry data-probe-job; reload them when it finishes.
+  // Rows or pages waiting for a probe job carry data-probe-job. When it finishes, a live list (the video
+  // table) is fetched again and swapped in; a page without one (the video's own) reloads.
   function watchProbeJobs() {
-    const waiting = new Set(
-      Array.from(document.querySelectorAll("[data-probe-job]")).map((el) => Number(el.dataset.probeJob))
-    );
-    if (!waiting.size || !window.OffsideJobs) return;
-    // The list socket has no snapshot: after a drop, reload in case a probe finished meanwhile.
+    if (!window.OffsideJobs || !document.querySelector("[data-probe-job], #video-table")) return;
+    const refresh = () => {
+      if (document.getElementById("video-table") && window.OffsideJobs.refreshLists) window.OffsideJobs.refreshLists();
+      else reloadSoon();
+    };
+    // Rows are looked up when an event comes: a row that joined the list after the page loaded counts too.
     window.OffsideJobs.connect("/ws/jobs/", (event) => {
-      if (waiting.has(event.id) && TERMINAL.includes(event.status)) reloadSoon();
-    }, reloadSoon);
+      if (TERMINAL.includes(event.status) && document.querySelector('[data-probe-job="' + event.id + '"]')) refresh();
+    }, refresh);
   }
 
   function formatSeconds(seconds) {

@@ -98,3 +98,38 @@ def test_a_jobs_list_shows_what_changed_while_its_socket_was_cut(page, owner):
     status.filter(has_text="cancelled").wait_for()
     page.locator(f'#jobs-table tr[data-job-id="{later.job.pk}"]').wait_for()
     assert page.evaluate(SAME_DOCUMENT), "the list refetched itself rather than reload the page"
+
+
+def test_a_video_uploaded_elsewhere_joins_the_video_list_and_its_status_follows_its_probe(
+    page, owner, tmp_path, monkeypatch
+):
+    from tests import synthetic
+    from webapp.models import Video
+
+    log_in(page, owner)
+    page.goto("/videos/")
+    page.wait_for_function("window.OffsideJobs && window.OffsideJobs.refreshLists")
+    page.evaluate(NO_RELOAD)
+    # Uploaded as another tab would, with no worker to claim its probe: its "queued" event alone shows it.
+    monkeypatch.setattr("webapp.job_queue.send_jobs", lambda ids: None)
+    source = tmp_path / "late.mp4"
+    synthetic.write_video(source, [("field", 1.0)], fps=10, size=(96, 64))
+    started = []
+
+    def upload():
+        video = Video.create_from_file(owner, source, "late.mp4", sha256="late", move=True)
+        started.append((video, video.start_probe()))
+
+    off_the_page_thread(upload)
+    video, job = started[0]
+    row = page.locator(f'#video-table tr[data-video-id="{video.pk}"]')
+    row.locator(".status-pill", has_text="uploaded").wait_for(timeout=STATE_WAIT_MS)
+
+    def probed():
+        job.claim()
+        Video.objects.filter(pk=video.pk).update(status=Video.Status.READY)
+        job.succeed({})
+
+    off_the_page_thread(probed)
+    row.locator(".status-pill", has_text="ready").wait_for(timeout=STATE_WAIT_MS)
+    assert page.evaluate(SAME_DOCUMENT), "the list refetched itself rather than reload the page"
