@@ -150,6 +150,8 @@ def test_a_file_that_ends_early_is_ready_with_a_warning_on_the_page_and_in_the_a
     client.force_login(owner)
     page = client.get(f"/videos/{video.pk}/").content.decode()
     assert 'id="video-warning"' in page and expected in page
+    listed = client.get("/videos/").content.decode()  # the library row shows it too
+    assert "data-probe-warning" in listed and "file ends early" in listed
     assert token_client(owner).get(f"/api/videos/{video.pk}").json()["probe_warning"].startswith(expected)
     assert load_previews(video.previews_directory).times_ms[-1] <= video.duration_s * 1000
 
