@@ -23,7 +23,9 @@ RETRIES = 5
 # A receive blocks in Redis for up to ``brpop_timeout`` (5 s) when no event comes. redis-py 8 reads with a
 # default socket time-out of 5 s too, so every idle wait raced it and timed out (a warning every 5 s on an
 # idle page, and a traceback when five came in a row): reads wait this much longer than the blocking call.
-READ_MARGIN_S = 10.0
+# Kept short: the whole read (8 s) stays inside Daphne's 10 s for a closed socket's consumer to end (with
+# 10 s more, one disconnect in twenty was killed as "took too long to shut down").
+READ_MARGIN_S = 3.0
 
 
 class ResilientRedisChannelLayer(RedisChannelLayer):
