@@ -181,7 +181,7 @@ def probe_video(
     width, height = display_size(stored_w, stored_h, sar, rotation)
     count = len(stamps)
     span_s = float(stamps[-1] - stamps[0])
-    duration_s = span_s + last_interval_s
+    duration_s = round(span_s + last_interval_s, 6)  # microseconds: no 15.015000000000004 in the API
     return VideoInfo(
         duration_s=duration_s,
         fps=_frame_rate(stamps, count, span_s, last_interval_s),

@@ -127,7 +127,8 @@ def category_deletion(category: Category) -> DeletionPlan:
     models = list(category.models.order_by("version"))
     if models:
         plan.removed.append(Removed(versions_text(models), sum(directory_size(m.directory) for m in models)))
-    plan.kept.append("The videos stay in your library.")
+    if category.clips.exists():
+        plan.kept.append("The videos of its clips stay in your library.")
     runs = ScoringRun.objects.filter(trained_models__category=category).distinct().count()
     if runs:
         plan.kept.append(stay(runs, "scoring run", "made with its versions {verb}, with {its} segments"))

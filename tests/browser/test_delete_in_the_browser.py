@@ -30,7 +30,7 @@ def test_the_category_delete_page_lists_what_goes_and_deleting_removes_the_weigh
     versions = rows.nth(1).inner_text()
     assert "2 model versions (v1 (active), v2) with their weights" in versions and "KB" in versions
     kept = page.inner_text("#deletion-plan .kept")
-    assert "The videos stay in your library." in kept
+    assert "The videos of its clips stay in your library." in kept
     assert "The scoring run made with its versions stays, with its segments." in kept
 
     page.click("#confirm-delete")

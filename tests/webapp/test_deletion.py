@@ -72,7 +72,7 @@ def test_deleting_a_category_lists_its_versions_and_weights_and_what_stays(libra
     weights = sum(f.stat().st_size for f in model.directory.rglob("*") if f.is_file())
     assert plan.removed[1].size_bytes == weights > 0
     assert "The 2 scoring runs made with its versions stay, with their segments." in plan.kept
-    assert "The videos stay in your library." in plan.kept
+    assert "The videos of its clips stay in your library." in plan.kept
 
 
 def test_deleting_a_version_says_the_category_loses_its_active_one(library):
@@ -90,6 +90,9 @@ def test_an_empty_category_deletes_nothing_else(owner, client):
     client.force_login(owner)
     page = client.get(f"/categories/{category.pk}/delete/").content.decode()
     assert "deletes nothing else" in page and "also deletes" not in page
+    assert "stay in your library" not in page
+    response = client.post(f"/categories/{category.pk}/delete/", follow=True)
+    assert "Deleted category “empty”." in response.content.decode()
 
 
 def test_the_confirmation_pages_show_the_plan(owner_client, library):

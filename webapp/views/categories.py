@@ -78,11 +78,10 @@ def whole_video_choices(category: Category):
 def category_delete(request, category_id: int):
     category = visible_category_or_404(request, category_id)
     if request.method == "POST":
-        name = category.name
+        name, plan = category.name, category_deletion(category)
         category.delete()
-        messages.success(
-            request, f"Deleted category “{name}” with its clips and model versions (the videos stay)."
-        )
+        taken = "; ".join(item.text for item in plan.removed)
+        messages.success(request, f"Deleted category “{name}”" + (f" with {taken}." if taken else "."))
         return redirect("category_list")
     context = {"category": category, "plan": category_deletion(category)}
     return render(request, "categories/confirm_delete.html", context)
