@@ -9,7 +9,6 @@ import asyncio
 import logging
 
 from channels_redis.core import RedisChannelLayer
-from channels_redis.utils import decode_hosts
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
@@ -20,20 +19,16 @@ TRANSIENT = (RedisTimeoutError,)
 FIRST_PAUSE_S = 0.2
 # Pauses of 0.2, 0.4, 0.8, 1.6 and 3.2 s: a Redis restart passes, a lasting outage ends the socket.
 RETRIES = 5
-# A receive blocks in Redis for up to ``brpop_timeout`` (5 s) when no event comes. redis-py 8 reads with a
-# default socket time-out of 5 s too, so every idle wait raced it and timed out (a warning every 5 s on an
-# idle page, and a traceback when five came in a row): reads wait this much longer than the blocking call.
-# Kept short: the whole read (8 s) stays inside Daphne's 10 s for a closed socket's consumer to end (with
-# 10 s more, one disconnect in twenty was killed as "took too long to shut down").
-READ_MARGIN_S = 3.0
+# A receive blocks in Redis (BZPOPMIN) for up to ``brpop_timeout`` when no event comes. channels-redis waits
+# 5 s, exactly redis-py 8's default socket time-out, so every idle wait raced it and timed out (a warning
+# every 5 s on an idle page, and a traceback when five came in a row). The blocking call is shortened instead
+# of the socket time-out lengthened: a longer read also delays a closed socket's consumer past Daphne's
+# 10 s (it was then killed as "took too long to shut down"), and an idle page now asks Redis every 2 s.
+BLOCKING_READ_S = 2
 
 
 class ResilientRedisChannelLayer(RedisChannelLayer):
-    def __init__(self, hosts=None, **kwargs):
-        read_s = self.brpop_timeout + READ_MARGIN_S
-        hosts = [{**host, "socket_timeout": max(host.get("socket_timeout") or 0, read_s)}
-                 for host in decode_hosts(hosts)]  # fmt: skip
-        super().__init__(hosts=hosts, **kwargs)
+    brpop_timeout = BLOCKING_READ_S
 
     async def receive(self, channel):
         pause_s = FIRST_PAUSE_S
