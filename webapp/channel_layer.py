@@ -19,25 +19,34 @@ TRANSIENT = (RedisTimeoutError,)
 FIRST_PAUSE_S = 0.2
 # Pauses of 0.2, 0.4, 0.8, 1.6 and 3.2 s: a Redis restart passes, a lasting outage ends the socket.
 RETRIES = 5
-# A receive blocks in Redis (BZPOPMIN) for up to ``brpop_timeout`` when no event comes. channels-redis waits
-# 5 s, exactly redis-py 8's default socket time-out, so every idle wait raced it and timed out (a warning
-# every 5 s on an idle page, and a traceback when five came in a row). The blocking call is shortened instead
-# of the socket time-out lengthened: a longer read also delays a closed socket's consumer past Daphne's
-# 10 s (it was then killed as "took too long to shut down"), and an idle page now asks Redis every 2 s.
-BLOCKING_READ_S = 2
+
+
+# channels-redis blocks in Redis (BZPOPMIN) for ``brpop_timeout`` (5 s) when no event comes, and redis-py 8
+# reads with a default socket time-out of 5 s too, so an idle wait often ends in a time-out rather than an
+# empty answer. A time-out after waiting that long is that race, not a problem: it is retried at once, quietly
+# and without counting (before, an idle page logged one every 5 s and its socket died after five). A cancel
+# (the socket closed) can reach us as that same TimeoutError: it is never retried.
+IDLE_SLACK_S = 0.5
 
 
 class ResilientRedisChannelLayer(RedisChannelLayer):
-    brpop_timeout = BLOCKING_READ_S
-
     async def receive(self, channel):
-        pause_s = FIRST_PAUSE_S
-        for attempt in range(RETRIES + 1):
+        loop = asyncio.get_running_loop()
+        pause_s, failures = FIRST_PAUSE_S, 0
+        while True:
+            started = loop.time()
             try:
                 return await super().receive(channel)
             except TRANSIENT as exc:
-                if attempt == RETRIES:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():  # cancelled meanwhile (the socket closed): end
+                    raise asyncio.CancelledError from exc
+                if loop.time() - started >= self.brpop_timeout - IDLE_SLACK_S:
+                    logger.debug("Idle channel read timed out with Redis's blocking wait; waiting again")
+                    continue
+                if failures == RETRIES:
                     raise
+                failures += 1
                 name = type(exc).__name__
                 logger.warning("Redis did not answer a channel read (%s: %s); retrying", name, exc)
                 await asyncio.sleep(pause_s)
