@@ -96,15 +96,18 @@ async def test_a_cancel_that_surfaces_as_a_redis_time_out_still_ends_the_receive
     """A closed socket cancels its consumer's receive; redis-py can turn that cancel into its TimeoutError.
     Retrying it then kept the consumer alive (tests hung in teardown; Daphne killed it after 10 s)."""
 
+    waiting, never = asyncio.Event(), asyncio.Event()
+
     async def cancel_as_time_out(self, channel):
+        waiting.set()
         try:
-            await asyncio.sleep(30)
+            await never.wait()  # an idle channel
         except asyncio.CancelledError as exc:
             raise RedisTimeoutError("Timeout reading from socket") from exc
 
     monkeypatch.setattr(RedisChannelLayer, "receive", cancel_as_time_out)
     task = asyncio.create_task(ResilientRedisChannelLayer(hosts=["redis://127.0.0.1:6379/11"]).receive("x"))
-    await asyncio.sleep(0.05)
+    await waiting.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, timeout=2)
