@@ -199,25 +199,24 @@ def run(args: argparse.Namespace) -> dict:
     save(args, result, started)
     log(f"defaults trained and scored: {time.perf_counter() - started:.0f} s")
 
-    fix_out = pick_correction(bench, runs, OUT_FOLDERS)  # the cheap one first: a run cut short keeps it
-    if fix_out is not None:
-        references, negatives = clips_of(bench, fix_out)
-        result["corrections"]["other sport in -> out"] = {**describe(fix_out), "references": len(references),
-                                                          "negatives": len(negatives)}  # fmt: skip
+    def learn(name: str, fix) -> tuple[list, list]:
+        """Record correction ``name`` and, when it gives negatives, the recalibrated version's scores."""
+        references, negatives = clips_of(bench, fix)
+        result["corrections"][name] = {**describe(fix), "references": len(references),
+                                       "negatives": len(negatives)}  # fmt: skip
         if negatives:
             model = recalibrated(defaults, negatives)
-            result["models"]["other sport in -> out, recalibrate"] = summary(bench.score_all(model), model)
+            result["models"][f"{name}, recalibrate"] = summary(bench.score_all(model), model)
         save(args, result, started)
+        return references, negatives
+
+    fix_out = pick_correction(bench, runs, OUT_FOLDERS)  # the cheap one first: a run cut short keeps it
+    if fix_out is not None:
+        learn("other sport in -> out", fix_out)
 
     fix_in = pick_correction(bench, runs, IN_FOLDERS)
     if fix_in is not None:
-        references, negatives = clips_of(bench, fix_in)
-        result["corrections"]["soccer out -> in"] = {**describe(fix_in), "references": len(references),
-                                                     "negatives": len(negatives)}  # fmt: skip
-        if negatives:
-            model = recalibrated(defaults, negatives)
-            result["models"]["soccer out -> in, recalibrate"] = summary(bench.score_all(model), model)
-        save(args, result, started)
+        references, negatives = learn("soccer out -> in", fix_in)
         began = time.perf_counter()
         retrained = train_category(CATEGORY, [*soccer, *references], negatives, options)
         result["timings_s"]["retrain"] = time.perf_counter() - began
