@@ -3,6 +3,7 @@ add a time range picked on the player as a reference clip."""
 
 import base64
 import hashlib
+import re
 
 import pytest
 
@@ -161,7 +162,8 @@ def test_another_browser_resumes_an_unfinished_upload_instead_of_restarting(
         assert laptop.locator("#unfinished-uploads tr[data-upload-id]").count() == 1
         laptop.set_input_files("#file-input", str(movie))
         row = laptop.locator(".upload-item", has_text="away-game.webm")
-        row.locator('[data-role="state"]', has_text="processing").wait_for(timeout=60_000)
+        # a worker left running by an earlier test may probe the tiny file before "processing" is drawn
+        row.locator('[data-role="state"]', has_text=re.compile("processing|ready")).wait_for(timeout=60_000)
         assert seen["offsets"][0] == BROWSER_CHUNK_BYTES  # went on from the first browser's bytes
         assert laptop.locator("#unfinished-uploads tr[data-upload-id]").count() == 0  # no stale row left
     finally:
