@@ -1,27 +1,31 @@
-"""Resizing decoded frames to the model's input size: area averaging in a few cheap steps, in YUV when the
-frame is plain 4:2:0 (so only the output's pixels are colour-converted), in RGB otherwise."""
+"""Resizing decoded frames to the model's input size with area averaging: plain 4:2:0 frames through FFmpeg's
+swscale (scaling and the YUV -> RGB conversion of only the output's pixels, in C), other formats converted
+to RGB first and resized with OpenCV in a few cheap steps."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import av
+import av.filter
 import cv2
 import numpy as np
 
 from scoring.decoding import ROTATE_CODES, rotation_of, to_rgb
 
-# BT.601 limited range (16-235 luma, 16-240 chroma) to RGB, as swscale converts yuv420p by default.
-_YUV_OFFSET = np.array([16.0, 128.0, 128.0], dtype=np.float32)[:, None, None]
-_BT601_LIMITED = (
-    np.array([[1.0, 0.0, 1.402], [1.0, -0.344136, -0.714136], [1.0, 1.772, 0.0]], dtype=np.float32)
-    * np.array([255 / 219, 255 / 224, 255 / 224], dtype=np.float32)[None, :]
-)
+# swscale's exact area average: full-resolution chroma in and through the conversion (without these, chroma
+# is averaged at half resolution and edges bleed: 2.2 grey levels off on average instead of 0.004).
+_SWS_FLAGS = "area+accurate_rnd+full_chroma_int+full_chroma_inp"
+# BT.601 limited range in, full-range RGB out, whatever the stream is tagged: what the OpenCV path this
+# replaced computed, so frame sets extracted before and after stay comparable.
+_SWS_COLOUR = "in_color_matrix=bt601:in_range=tv:out_range=pc"
 
 
 @dataclass(frozen=True)
 class ResizePlan:
-    """Area-average a (src_h, src_w) frame down to (height, width) cheaply.
+    """Area-average a (src_h, src_w) RGB frame down to (height, width) cheaply (frames that are not yuv420p;
+    those go through ``SwsArea``).
 
     OpenCV's INTER_AREA takes ~3.5 ms for 720p -> 96x54 on its general path, almost as long as decoding the
     frame, but halving (2x2 averaging) has a vectorised fast path. So: halve while the result stays >= 1.5x
@@ -58,15 +62,6 @@ class ResizePlan:
         crop = (y0, y0 + kept * row_step, x0, x0 + src_w - src_w % unit)
         return cls(crop, row_step, halvings, (out_w, out_h), ROTATE_CODES.get(rotation_deg))
 
-    def apply_plane(self, plane: np.ndarray, dst: np.ndarray) -> None:
-        """Resize one (src_h, src_w) plane into ``dst`` (height, width)."""
-        y0, y1, x0, x1 = self.crop
-        img = plane[y0 : y1 : self.row_step, x0:x1]
-        for _ in range(self.halvings):
-            img = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2), interpolation=cv2.INTER_AREA)
-        img = cv2.resize(img, self.size, interpolation=cv2.INTER_AREA)
-        dst[...] = img if self.rotate is None else cv2.rotate(img, self.rotate)
-
     def apply(self, frame_rgb: np.ndarray, dst: np.ndarray) -> None:
         """Write the resized RGB frame into ``dst`` (height, width, 3)."""
         y0, y1, x0, x1 = self.crop
@@ -80,13 +75,43 @@ class ResizePlan:
             cv2.resize(img, self.size, dst=dst, interpolation=cv2.INTER_AREA)
 
 
-def _plane_view(frame: av.VideoFrame, index: int, height: int, width: int) -> np.ndarray:
-    """The (height, width) uint8 plane ``index`` of ``frame`` without a copy: rows are ``line_size`` apart
-    (FFmpeg pads them for SIMD). ``to_ndarray`` would copy and stack all three planes, about as long as
-    decoding a 576i MPEG-2 frame. Valid while ``frame`` lives."""
-    plane = frame.planes[index]
-    flat = np.frombuffer(plane, dtype=np.uint8)
-    return flat[: plane.line_size * height].reshape(height, plane.line_size)[:, :width]
+class SwsArea:
+    """Area-average a yuv420p frame (or one field of it) to (height, width) RGB with swscale.
+
+    One pass in C through a filter graph: ``field`` picks the rows of one field without copying (it doubles
+    the line stride), ``scale`` averages exactly over each output pixel's area (within rounding of a
+    floating-point area average) and converts only the output's pixels to RGB. About 0.16 ms for a 576i
+    field and 0.28 ms for a 720p frame, against 0.36 / 0.34 ms for OpenCV on the three planes, whose area
+    resize at a non-integer ratio has no vectorised path (docs/BENCHMARKS.md, ingest). Frames pushed must
+    keep the size and pixel format the graph was built for.
+    """
+
+    def __init__(self, frame: av.VideoFrame, height: int, width: int, field: int | None = None) -> None:
+        """``field`` (0 or 1) reads only the rows of that parity: the top (0) or bottom (1) field."""
+        graph = av.filter.Graph()
+        graph.threads = 1  # slice threads for a 96x54 output cost more in hand-offs than they save
+        size, pix_fmt = f"{frame.width}x{frame.height}", frame.format.name
+        colour = {"colorspace": str(int(frame.colorspace)), "range": str(int(frame.color_range))}
+        steps = [graph.add("buffer", video_size=size, pix_fmt=pix_fmt, time_base="1/90000", **colour)]
+        if field is not None:
+            steps.append(graph.add("field", "type=" + ("bottom" if field else "top")))
+        steps.append(graph.add("scale", f"w={width}:h={height}:flags={_SWS_FLAGS}:{_SWS_COLOUR}:threads=1"))
+        steps.append(graph.add("format", "rgb24"))
+        steps.append(graph.add("buffersink"))
+        for before, after in pairwise(steps):
+            before.link_to(after)
+        graph.configure()
+        self.graph = graph  # the contexts below do not keep their graph alive
+        self.source, self.sink = steps[0], steps[-1]
+        self.height, self.width = height, width
+
+    def apply(self, frame: av.VideoFrame) -> np.ndarray:
+        """``frame`` resized: (height, width, 3) uint8 RGB, a view into swscale's output frame."""
+        self.source.push(frame)
+        plane = self.sink.pull().planes[0]
+        h, w = self.height, self.width
+        rows = np.frombuffer(plane, dtype=np.uint8)[: plane.line_size * h].reshape(h, plane.line_size)
+        return rows[:, : 3 * w].reshape(h, w, 3)
 
 
 class FrameSink:
@@ -95,9 +120,9 @@ class FrameSink:
     def __init__(self, capacity: int, height: int, width: int) -> None:
         self.buf = np.empty((max(capacity, 16), height, width, 3), dtype=np.uint8)
         self.times: list[float] = []
-        self.plan: ResizePlan | None = None
-        self.chroma_plan: ResizePlan | None = None
-        self.plan_key: tuple[int, int, int, bool, int | None] | None = None
+        self.plan: ResizePlan | None = None  # frames converted to RGB first
+        self.sws: SwsArea | None = None  # yuv420p frames
+        self.plan_key: tuple[int, int, str, int, int | None] | None = None
 
     def add(self, frame: av.VideoFrame, t_s: float, field: int | None = None) -> None:
         """Resize ``frame`` (turned upright) into the next slot; its time is ``t_s``. ``field`` (0 or 1) reads
@@ -108,40 +133,25 @@ class FrameSink:
             bigger[:n] = self.buf
             self.buf = bigger
         rotation = rotation_of(frame)
-        planar = frame.format.name == "yuv420p" and frame.width % 2 == 0 and frame.height % 2 == 0
-        key = (frame.height, frame.width, rotation, planar, field)
-        if key != self.plan_key:  # decided on the first frame, again if the stream changes size mid-way
-            out_h, out_w = self.buf.shape[1:3]
-            self.plan = ResizePlan.make(frame.height, frame.width, out_h, out_w, rotation, field)
-            # Interlaced 4:2:0 alternates fields in the chroma rows too.
-            half_h, half_w = frame.height // 2, frame.width // 2
-            self.chroma_plan = ResizePlan.make(half_h, half_w, out_h, out_w, rotation, field)
+        key = (frame.height, frame.width, frame.format.name, rotation, field)
+        if key != self.plan_key:  # decided on the first frame, again if the stream changes mid-way
+            self._plan(frame, rotation, field)
             self.plan_key = key
-        if planar:
-            self._add_planar(frame, self.buf[n])
-        else:
+        if self.sws is None:
             self.plan.apply(to_rgb(frame), self.buf[n])
+        elif self.plan.rotate is None:
+            self.buf[n] = self.sws.apply(frame)
+        else:
+            self.buf[n] = cv2.rotate(self.sws.apply(frame), self.plan.rotate)
         self.times.append(t_s)
 
-    def _add_planar(self, frame: av.VideoFrame, dst: np.ndarray) -> None:
-        """Area-average the Y, U and V planes to the output size, then convert only those few pixels.
-
-        Averaging is linear, so it commutes with the linear YUV -> RGB conversion (up to clipping): this
-        gives what converting the full frame and then resizing gives (1.4 grey levels apart on average, 3 at
-        the 99th percentile, on broadcast_dev), at a fraction of the cost. BT.601 limited range, as swscale.
-        """
-        h, w = frame.height, frame.width
-        y = _plane_view(frame, 0, h, w)
-        u = _plane_view(frame, 1, h // 2, w // 2)
-        v = _plane_view(frame, 2, h // 2, w // 2)
-        out_h, out_w = dst.shape[:2]
-        yuv = np.empty((3, out_h, out_w), dtype=np.uint8)
-        self.plan.apply_plane(y, yuv[0])
-        self.chroma_plan.apply_plane(u, yuv[1])
-        self.chroma_plan.apply_plane(v, yuv[2])
-        yuv_f = yuv.astype(np.float32) - _YUV_OFFSET  # (3, h, w)
-        rgb = np.tensordot(_BT601_LIMITED, yuv_f, axes=1)  # (3, h, w)
-        dst[...] = np.clip(rgb + 0.5, 0, 255).transpose(1, 2, 0)  # truncation after + 0.5 rounds
+    def _plan(self, frame: av.VideoFrame, rotation: int, field: int | None) -> None:
+        out_h, out_w = self.buf.shape[1:3]
+        self.plan = ResizePlan.make(frame.height, frame.width, out_h, out_w, rotation, field)
+        self.sws = None
+        if frame.format.name == "yuv420p":
+            # Stored size before turning upright (swapped for quarter turns), as ResizePlan.size.
+            self.sws = SwsArea(frame, self.plan.size[1], self.plan.size[0], field)
 
     def finish(self) -> tuple[np.ndarray, np.ndarray]:
         n = len(self.times)
