@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -132,6 +133,19 @@ def test_the_module_runs_as_a_program(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ")
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "PASSIVE"), ("active", "active")])
+def test_the_program_lets_idle_openmp_threads_sleep_unless_told_otherwise(given, seen):
+    # spinning OpenMP threads doubled the CPU time of scoring on the shared 2-core machine
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given is not None:
+        env["OMP_WAIT_POLICY"] = given
+    run = "runpy.run_module('scoring', run_name='not_main')"  # the entry's module body, without main()
+    code = f"import os, runpy; {run}; print(os.environ['OMP_WAIT_POLICY'])"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == seen
 
 
 def test_video_ranges_and_times_parse(tmp_path):
