@@ -120,6 +120,14 @@ def _add_score(sub) -> None:
     p.add_argument("--min-segment-s", type=float, default=None)
     p.add_argument("--device", default=None)
     p.add_argument(
+        "--reuse-below",
+        type=float,
+        default=0.0,
+        metavar="LEVELS",
+        help="a frame within LEVELS grey levels (mean absolute difference) of the last frame scored takes "
+        "its score instead of running the network (an approximation; default 0: score every frame)",
+    )
+    p.add_argument(
         "--export",
         action="append",
         default=[],
@@ -289,7 +297,7 @@ def cmd_score(args: argparse.Namespace, show: bool) -> dict[str, Any]:
     if args.min_segment_s is not None:
         params = replace(params, min_segment_s=args.min_segment_s)
     with progress_bar("score", 1.0, show) as update:
-        result = score_frames(frameset, models, params, on_progress=update)
+        result = score_frames(frameset, models, params, on_progress=update, reuse_below=args.reuse_below)
     doc = score_json(args.video, result)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(doc))
