@@ -110,6 +110,12 @@ def _add_train(sub) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda, mps (default: $OFFSIDE_DEVICE or best)")
 
 
+# Near-identical frames reuse the last scored frame's score (scoring.scorer.frame_errors): on the broadcast
+# at every frame a third of the frames skip the network, the out decisions and the frame AUROC do not change,
+# and a frame's score moves by 0.3% on average, at most 11% (docs/BENCHMARKS.md, "Scoring throughput")
+REUSE_BELOW = 2.0
+
+
 def _add_score(sub) -> None:
     p = sub.add_parser("score", help="score a video against one or more category models")
     p.add_argument("video", metavar="VIDEO")
@@ -122,10 +128,11 @@ def _add_score(sub) -> None:
     p.add_argument(
         "--reuse-below",
         type=float,
-        default=0.0,
+        default=REUSE_BELOW,
         metavar="LEVELS",
-        help="a frame within LEVELS grey levels (mean absolute difference) of the last frame scored takes "
-        "its score instead of running the network (an approximation; default 0: score every frame)",
+        help="a frame within LEVELS grey levels (mean absolute difference at the model's size) of the last "
+        f"frame scored takes its score instead of running the network (default {REUSE_BELOW:g}; 0 scores "
+        "every frame)",
     )
     p.add_argument(
         "--export",

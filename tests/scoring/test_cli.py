@@ -75,6 +75,19 @@ def test_score_marks_the_untrained_scene_out_in_the_design_json(field_model, two
     assert {"start_s", "end_s", "label", "mean_score"} <= set(doc["segments"][0])
 
 
+def test_score_reuse_limit_reaches_the_scorer(field_model, two_scene_video, tmp_path):
+    def scores(*options: str) -> list[float]:
+        out_json = tmp_path / "scores.json"
+        args = ["score", "--model", str(field_model), "--json", str(out_json), *options, str(two_scene_video)]
+        assert main(args) == 0
+        return [f["score"] for f in json.loads(out_json.read_text())["frames"]]
+
+    every = scores("--reuse-below", "0")
+    assert len(set(every)) == len(every)  # each frame through the network
+    first = scores("--reuse-below", "255")  # no two frames differ by 255 levels on average
+    assert first == pytest.approx([every[0]] * len(every), rel=1e-5)  # a batch of one: same score to 1e-7
+
+
 def test_score_exports_markers_the_players_read(field_model, two_scene_video, tmp_path, capsys):
     import webvtt
 
