@@ -110,6 +110,12 @@ def _add_train(sub) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda, mps (default: $OFFSIDE_DEVICE or best)")
 
 
+# Near-identical frames reuse the last scored frame's score (scoring.scorer.frame_errors): on the broadcast
+# at every frame a third of the frames skip the network, the out decisions and the frame AUROC do not change,
+# and a frame's score moves by 0.3% on average, at most 11% (docs/BENCHMARKS.md, "Scoring throughput")
+REUSE_BELOW = 2.0
+
+
 def _add_score(sub) -> None:
     p = sub.add_parser("score", help="score a video against one or more category models")
     p.add_argument("video", metavar="VIDEO")
@@ -119,6 +125,15 @@ def _add_score(sub) -> None:
     p.add_argument("--window-s", type=float, default=None, help="smoothing window in seconds")
     p.add_argument("--min-segment-s", type=float, default=None)
     p.add_argument("--device", default=None)
+    p.add_argument(
+        "--reuse-below",
+        type=float,
+        default=REUSE_BELOW,
+        metavar="LEVELS",
+        help="a frame within LEVELS grey levels (mean absolute difference at the model's size) of the last "
+        f"frame scored takes its score instead of running the network (default {REUSE_BELOW:g}; 0 scores "
+        "every frame)",
+    )
     p.add_argument(
         "--export",
         action="append",
@@ -289,7 +304,7 @@ def cmd_score(args: argparse.Namespace, show: bool) -> dict[str, Any]:
     if args.min_segment_s is not None:
         params = replace(params, min_segment_s=args.min_segment_s)
     with progress_bar("score", 1.0, show) as update:
-        result = score_frames(frameset, models, params, on_progress=update)
+        result = score_frames(frameset, models, params, on_progress=update, reuse_below=args.reuse_below)
     doc = score_json(args.video, result)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(doc))

@@ -295,6 +295,7 @@ def score_frames(
     cut_times_s: np.ndarray | None = None,
     on_progress: Callable[[float], Any] | None = None,
     self_reference: SelfReference | OwnReference | None = None,
+    reuse_below: float = 0.0,
 ) -> ScoreResult:
     """Score frames against one or more categories and turn the scores into in/out segments.
 
@@ -304,7 +305,8 @@ def score_frames(
     ``self_reference`` a second pass re-scores the frames against references that include the video's own
     confidently-in frames (``scoring.selfref``: ``SelfReference`` adds their colours to the model's
     reference, ``OwnReference`` weighs each frame's distance to them against its distance to the video's
-    out-candidates).
+    out-candidates). With ``reuse_below`` > 0 a frame within that many grey levels (mean absolute difference)
+    of the last frame scored takes its first-pass score (``scoring.scorer.frame_errors``).
     """
     if not models:
         raise ValueError("scoring needs at least one trained category")
@@ -316,7 +318,7 @@ def score_frames(
         if on_progress is not None:
             on_progress(done[0] / total)
 
-    _, scores = normalised_scores(categories, frameset.frames, on_batch)
+    _, scores = normalised_scores(categories, frameset.frames, on_batch, reuse_below)
     return decide_scores(frameset, models, scores, temporal_params, cut_times_s, self_reference)
 
 

@@ -126,14 +126,47 @@ def reconstructed_frames(model: ConvVAE, frames: np.ndarray) -> np.ndarray:
     return recon.permute(0, 2, 3, 1).clamp(0, 1).mul(255).round().byte().cpu().numpy()
 
 
+def reused_frames(frames: np.ndarray, reuse_below: float) -> np.ndarray:
+    """(N,) int64: for each uint8 frame (N, H, W, 3), the index of the frame whose score it takes: its own,
+    or that of the last frame that kept its own when the two differ by less than ``reuse_below`` grey levels
+    on average (mean absolute difference over pixels and channels). Compared with the last kept frame, not the
+    previous one, so a slow pan cannot drift further than ``reuse_below`` from the frame actually scored."""
+    source = np.arange(len(frames), dtype=np.int64)
+    if reuse_below <= 0 or len(frames) == 0:
+        return source
+    limit = reuse_below * frames[0].size  # the L1 norm is a sum over pixels and channels
+    kept = 0
+    for i in range(1, len(frames)):
+        if cv2.norm(frames[i], frames[kept], cv2.NORM_L1) < limit:
+            source[i] = kept
+        else:
+            kept = i
+    return source
+
+
 @torch.inference_mode()
 def frame_errors(
     model: ConvVAE,
     frames: np.ndarray,
     batch_size: int = DEFAULT_BATCH,
     on_batch: Callable[[int], None] | None = None,
+    reuse_below: float = 0.0,
 ) -> np.ndarray:
-    """Reconstruction error (N,) of uint8 frames (N, H, W, 3), resized to the model input when needed."""
+    """Reconstruction error (N,) of uint8 frames (N, H, W, 3), resized to the model input when needed.
+
+    With ``reuse_below`` > 0 (grey levels, 0..255), a frame within that mean absolute difference of the last
+    frame scored takes its score instead of running the network (``reused_frames``): an approximation,
+    measured on the broadcast in docs/BENCHMARKS.md ("Scoring throughput"). 0 scores every frame.
+    """
+    if reuse_below > 0 and len(frames):
+        cfg = model.config
+        small = resize_frames(frames, cfg.height, cfg.width)
+        source = reused_frames(small, reuse_below)
+        scored, where = np.unique(source, return_inverse=True)  # scored frames, each frame's among them
+        errors = frame_errors(model, small[scored], batch_size, on_batch)
+        if on_batch is not None and len(frames) > len(scored):
+            on_batch(len(frames) - len(scored))  # the reused ones count as done
+        return errors[where]
     _for_inference(model)
     cfg = model.config
     errors = np.empty(len(frames), dtype=np.float64)
@@ -186,9 +219,15 @@ def weighted_error_maps(model: ConvVAE, frames: np.ndarray) -> np.ndarray:
 
 
 def normalised_scores(
-    categories: Sequence[CategoryModel], frames: np.ndarray, on_batch: Callable[[int], None] | None = None
+    categories: Sequence[CategoryModel],
+    frames: np.ndarray,
+    on_batch: Callable[[int], None] | None = None,
+    reuse_below: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(errors (K, N), scores (K, N)) for every category; scores = errors / threshold."""
-    errors = np.stack([frame_errors(c.model, frames, on_batch=on_batch) for c in categories])
+    """(errors (K, N), scores (K, N)) for every category; scores = errors / threshold. ``reuse_below``: see
+    ``frame_errors`` (0: every frame through every network)."""
+    errors = np.stack([
+        frame_errors(c.model, frames, on_batch=on_batch, reuse_below=reuse_below) for c in categories
+    ])  # fmt: skip
     thresholds = np.array([c.threshold for c in categories], dtype=np.float64)[:, None]
     return errors, errors / thresholds

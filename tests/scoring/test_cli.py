@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -74,6 +75,19 @@ def test_score_marks_the_untrained_scene_out_in_the_design_json(field_model, two
     assert {"start_s", "end_s", "label", "mean_score"} <= set(doc["segments"][0])
 
 
+def test_score_reuse_limit_reaches_the_scorer(field_model, two_scene_video, tmp_path):
+    def scores(*options: str) -> list[float]:
+        out_json = tmp_path / "scores.json"
+        args = ["score", "--model", str(field_model), "--json", str(out_json), *options, str(two_scene_video)]
+        assert main(args) == 0
+        return [f["score"] for f in json.loads(out_json.read_text())["frames"]]
+
+    every = scores("--reuse-below", "0")
+    assert len(set(every)) == len(every)  # each frame through the network
+    first = scores("--reuse-below", "255")  # no two frames differ by 255 levels on average
+    assert first == pytest.approx([every[0]] * len(every), rel=1e-5)  # a batch of one: same score to 1e-7
+
+
 def test_score_exports_markers_the_players_read(field_model, two_scene_video, tmp_path, capsys):
     import webvtt
 
@@ -132,6 +146,19 @@ def test_the_module_runs_as_a_program(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ")
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "PASSIVE"), ("active", "active")])
+def test_the_program_lets_idle_openmp_threads_sleep_unless_told_otherwise(given, seen):
+    # spinning OpenMP threads doubled the CPU time of scoring on the shared 2-core machine
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given is not None:
+        env["OMP_WAIT_POLICY"] = given
+    run = "runpy.run_module('scoring', run_name='not_main')"  # the entry's module body, without main()
+    code = f"import os, runpy; {run}; print(os.environ['OMP_WAIT_POLICY'])"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == seen
 
 
 def test_video_ranges_and_times_parse(tmp_path):

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from scoring.frames import SamplingSpec, extract_frames
 from scoring.model import ConvVAE, VAEConfig
 from scoring.scorer import (
     CategoryModel,
@@ -12,6 +13,7 @@ from scoring.scorer import (
     pixel_errors,
     reconstructed_frames,
     resize_frames,
+    reused_frames,
     weighted_error_maps,
 )
 
@@ -85,3 +87,25 @@ def test_scores_are_errors_divided_by_each_threshold(model, frames):
     errors, scores = normalised_scores(cats, frames)
     np.testing.assert_allclose(scores[0], errors[0] / 0.5)
     np.testing.assert_allclose(scores[1], errors[1] / 2.0)
+
+
+def test_a_frame_takes_the_score_of_the_last_frame_scored_when_within_the_reuse_limit():
+    levels = [100, 101, 102, 102, 200]  # 102 is 2 levels from the last frame scored (100), though 1 from 101
+    frames = np.stack([np.full((4, 6, 3), v, np.uint8) for v in levels])
+    assert reused_frames(frames, 1.5).tolist() == [0, 0, 2, 2, 4]
+    assert reused_frames(frames, 0.0).tolist() == [0, 1, 2, 3, 4]  # off: every frame scores itself
+
+
+def test_reused_scores_are_the_plain_scores_of_the_frames_scored(model, field_studio_clip):
+    frames = extract_frames(field_studio_clip[0], SamplingSpec(None, CONFIG.height, CONFIG.width)).frames
+    plain = frame_errors(model, frames)
+    steps = np.abs(np.diff(frames.astype(np.int16), axis=0)).mean(axis=(1, 2, 3))  # (N - 1,) grey levels
+    limit = float(np.median(steps))  # the synthetic scenes move fast: a limit they reach half the time
+    source = reused_frames(frames, limit)
+    assert 0 < len(np.unique(source)) < len(frames)  # some frames reuse, some do not
+    counted = []
+    gated = frame_errors(model, frames, batch_size=7, on_batch=counted.append, reuse_below=limit)
+    np.testing.assert_allclose(gated, plain[source], rtol=1e-6)  # the scored frames' own plain scores
+    assert sum(counted) == len(frames)  # progress still reaches every frame
+    assert np.max(np.abs(gated - plain) / plain) < 0.25  # near-identical frames score nearly the same (0.09)
+    np.testing.assert_array_equal(frame_errors(model, frames, reuse_below=0.0), plain)
