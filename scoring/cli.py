@@ -110,10 +110,12 @@ def _add_train(sub) -> None:
     p.add_argument("--device", default=None, help="cpu, cuda, mps (default: $OFFSIDE_DEVICE or best)")
 
 
-# Near-identical frames reuse the last scored frame's score (scoring.scorer.frame_errors): on the broadcast
-# at every frame a third of the frames skip the network, the out decisions and the frame AUROC do not change,
-# and a frame's score moves by 0.3% on average, at most 11% (docs/BENCHMARKS.md, "Scoring throughput")
-REUSE_BELOW = 2.0
+# Off by default: the command scores every frame exactly as the worker does, so a run from the command line
+# and one from the dashboard give the same scores. At 2 grey levels a third of the broadcast's frames skip
+# the network with no decision changed and a frame's score moved by 0.3% on average, at most 11%, but the
+# end-to-end gain was small (0.44x -> 0.46x of raw decode: decoding and importing torch dominate; see
+# docs/BENCHMARKS.md, "Scoring throughput").
+REUSE_BELOW = 0.0
 
 
 def _add_score(sub) -> None:
