@@ -88,7 +88,8 @@ def to_tensor(frames: np.ndarray, device: torch.device) -> torch.Tensor:
 
 def channels_last(x: torch.Tensor) -> torch.Tensor:
     """A batch (N, C, H, W) in the layout of the training model's weights (``train_vae``): on the 2-core CPU a
-    training step runs 1.15x faster in it when the machine is quiet, 1.36x under load (docs/BENCHMARKS.md)."""
+    bare training step ran 1.15x faster in it on a quiet machine and 1.36x under load; a whole default
+    training on a quiet machine took the same time (docs/BENCHMARKS.md, "Training cost")."""
     return x.contiguous(memory_format=torch.channels_last)
 
 
