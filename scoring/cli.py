@@ -118,6 +118,17 @@ def _add_train(sub) -> None:
 REUSE_BELOW = 0.0
 
 
+def grey_levels(text: str) -> float:
+    """``--reuse-below``'s value: a mean absolute difference in grey levels, 0 to 255."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 255:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 255 grey levels")
+    return value
+
+
 def _add_score(sub) -> None:
     p = sub.add_parser("score", help="score a video against one or more category models")
     p.add_argument("video", metavar="VIDEO")
@@ -129,7 +140,7 @@ def _add_score(sub) -> None:
     p.add_argument("--device", default=None)
     p.add_argument(
         "--reuse-below",
-        type=float,
+        type=grey_levels,
         default=REUSE_BELOW,
         metavar="LEVELS",
         help="a frame within LEVELS grey levels (mean absolute difference at the model's size) of the last "

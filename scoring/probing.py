@@ -80,7 +80,28 @@ def _frame_rate(stamps: np.ndarray, count: int, span_s: float, typical_interval_
     if _is_vfr(stamps):
         return round((count - 1) / span_s, 6)
     dt = np.diff(stamps)
-    return _exact_rate(1.0 / float(np.median(dt[dt > 0])))
+    dt = dt[dt > 0]
+    median = float(np.median(dt))
+    typical = dt[np.abs(dt - median) <= 0.05 * median]
+    if float(np.ptp(typical)) <= 1e-6 * median:  # one interval: the time base represents it exactly
+        return _exact_rate(1.0 / median)
+    # Intervals rounded to a coarse time base (WebM and Matroska count milliseconds: 29.97 fps is 33, 34 ms):
+    # their mean is the rate, and the standard rate the file was made at is the one within that rounding.
+    return _standard_rate(1.0 / float(typical.mean()), tolerance=1e-3)
+
+
+# Frame rates of broadcast, film and web video (SMPTE ST 12-1 and the NTSC 1000/1001 family).
+STANDARD_RATES = tuple(
+    float(Fraction(n, d))
+    for n, d in [(24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (48, 1), (50, 1), (60000, 1001),
+                 (60, 1), (100, 1), (120000, 1001), (120, 1), (12, 1), (25, 2), (15, 1)]
+)  # fmt: skip
+
+
+def _standard_rate(fps: float, tolerance: float) -> float:
+    """The standard rate within ``tolerance`` (relative) of ``fps``, else ``fps`` to the thousandth."""
+    nearest = min(STANDARD_RATES, key=lambda rate: abs(rate - fps))
+    return nearest if abs(nearest - fps) <= tolerance * fps else round(fps, 3)
 
 
 def _exact_rate(fps: float) -> float:

@@ -88,6 +88,28 @@ def test_score_reuse_limit_reaches_the_scorer(field_model, two_scene_video, tmp_
     assert first == pytest.approx([every[0]] * len(every), rel=1e-5)  # a batch of one: same score to 1e-7
 
 
+OUTSIDE = "between 0 and 255"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"), [("-1", OUTSIDE), ("nan", OUTSIDE), ("1e9", OUTSIDE), ("abc", "not a number")]
+)
+def test_score_refuses_a_reuse_limit_outside_the_grey_levels(value, message, tmp_path, capsys):
+    args = [
+        "score",
+        "--model",
+        str(tmp_path),
+        "--json",
+        str(tmp_path / "s.json"),
+        "--reuse-below",
+        value,
+        "v.mp4",
+    ]
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    assert exited.value.code == 2 and message in capsys.readouterr().err
+
+
 def test_score_exports_markers_the_players_read(field_model, two_scene_video, tmp_path, capsys):
     import webvtt
 

@@ -116,12 +116,21 @@ def test_interlaced_576i_is_detected_deinterlaced_and_shown_at_display_size(fold
     assert read_frame_at(path, 1.0).shape == (576, 768, 3)
 
 
-@pytest.mark.parametrize(("rate", "fps"), [("30", 30.0), ("30000/1001", 30000 / 1001), ("25", 25.0)])
-def test_a_constant_frame_rate_is_the_exact_ratio_it_stands_for(folder, rate, fps):
-    """1 / (PTS x time base) in floating point reads 30.000000000000107; the probe gives 30.0."""
-    path = folder / f"rate_{rate.replace('/', '_')}.mp4"
-    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=s=64x48:r={rate}:d=1", "-c:v", "libx264", "-preset", "ultrafast",
-            str(path))  # fmt: skip
+@pytest.mark.parametrize(
+    ("rate", "fps", "container"),
+    [("30", 30.0, "mp4"), ("30000/1001", 30000 / 1001, "mp4"), ("25", 25.0, "mp4"),
+     ("30000/1001", 30000 / 1001, "webm"), ("24000/1001", 24000 / 1001, "webm"), ("25", 25.0, "webm")],
+)  # fmt: skip
+def test_a_constant_frame_rate_is_the_exact_ratio_it_stands_for(folder, rate, fps, container):
+    """1 / (PTS x time base) in floating point reads 30.000000000000107; the probe gives 30.0. WebM counts
+    milliseconds, so 29.97 fps comes as 33 and 34 ms intervals (the median alone read 30.303)."""
+    path = folder / f"rate_{rate.replace('/', '_')}.{container}"
+    codec = (
+        ["-c:v", "libx264", "-preset", "ultrafast"]
+        if container == "mp4"
+        else ["-c:v", "libvpx", "-b:v", "200k"]
+    )
+    _ffmpeg("-f", "lavfi", "-i", f"testsrc2=s=64x48:r={rate}:d=3", *codec, str(path))
     assert probe_video(path).fps == fps
 
 

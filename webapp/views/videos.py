@@ -152,8 +152,10 @@ def video_strip(request, video_id: int):
 
 @require_http_methods(["GET", "HEAD"])
 def video_frame(request, video_id: int, t_ms: int):
-    """A small JPEG of the frame shown at ``t_ms`` milliseconds: the preview store's sample nearest that time
-    (``webapp.previews``), never a frame decoded here. 503 with Retry-After while the store is being made."""
+    """A small JPEG of the video near ``t_ms`` milliseconds for browsing: the preview store's sample nearest
+    that time (``webapp.previews``; samples are ``OFFSIDE_PREVIEW_FPS`` apart, so this can be a frame or so
+    from the one on screen at t, which the frame command and the report's frame view give exactly), never a
+    frame decoded here. 503 with Retry-After while the store is being made."""
     video = visible_video_or_404(request, video_id)
     if not video.is_ready or t_ms > round((video.duration_s or 0) * 1000):
         raise Http404("No such frame.")
