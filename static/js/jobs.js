@@ -113,7 +113,8 @@
 
   function epochText(event) {
     if (!event.epochs_total) return "";
-    return "epoch " + event.epochs_done + " of " + event.epochs_total;
+    // The total counts every model a training makes: the final one and any calibration fold models.
+    return "epoch " + event.epochs_done + " of " + event.epochs_total + " across this training's models";
   }
 
   // Buttons and badges outside the card follow the job too: Cancel only while it runs, Retry once it

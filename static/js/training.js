@@ -5,8 +5,10 @@
 
   const TERMINAL = ["succeeded", "failed", "cancelled"];
   const LAYOUT = {
-    margin: { l: 56, r: 16, t: 16, b: 44 },
-    xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: "loss (per frame)" } },
+    // automargin keeps the axis titles clear of the tick labels (without it "epoch" sat on the "10")
+    margin: { l: 56, r: 16, t: 16, b: 72 },
+    xaxis: { title: { text: "epoch", standoff: 8 }, automargin: true },
+    yaxis: { title: { text: "loss (per frame)" }, automargin: true },
     legend: { orientation: "h", x: 0, y: 0, yref: "container", yanchor: "bottom" }, height: 320,
   };
 
