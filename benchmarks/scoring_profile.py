@@ -17,17 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_VIDEO = REPO.parent / "shared" / "data" / "broadcast_dev.mp4"
-
-
-def cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 class Stages:
@@ -37,10 +31,10 @@ class Stages:
         self.totals: dict[str, list[float]] = {}
 
     def timed(self, name: str, fn, *args):
-        cpu0, wall0 = cpu_s(), time.perf_counter()
+        cpu0, wall0 = time.process_time(), time.perf_counter()
         result = fn(*args)
         total = self.totals.setdefault(name, [0.0, 0.0])
-        total[0] += cpu_s() - cpu0
+        total[0] += time.process_time() - cpu0
         total[1] += time.perf_counter() - wall0
         return result
 
@@ -118,9 +112,9 @@ def reuse(video: Path, model_dir: Path, limits: list[float]) -> str:
     lines = [f"{len(frameset.frames)} frames"]
     plain = None
     for limit in [0.0, *limits]:
-        cpu0 = cpu_s()
+        cpu0 = time.process_time()
         result = score_frames(frameset, [trained], reuse_below=limit)
-        spent = cpu_s() - cpu0
+        spent = time.process_time() - cpu0
         predicted = [Interval(s.start_s, s.end_s) for s in result.segments if s.label == "out"]
         sep = separation(result.smoothed, result.out, frameset.timestamps_s, predicted, truth)
         best = result.best_scores
