@@ -305,25 +305,51 @@ def score_json(video: str, result) -> dict[str, Any]:
 
 
 def cmd_score(args: argparse.Namespace, show: bool) -> dict[str, Any]:
-    from scoring.pipeline import default_temporal_params, load_checkpoint, score_frames
+    from scoring.frames import FrameStream, SamplingSpec
 
-    device = args.device or "cpu"
-    models = [load_checkpoint(m, device) for m in args.model]
-    config = models[0].config
-    frameset = extract(args.video, config.height, config.width, args.fps, show)
-    params = default_temporal_params()
-    if args.window_s is not None:
-        params = replace(params, window_s=args.window_s)
-    if args.min_segment_s is not None:
-        params = replace(params, min_segment_s=args.min_segment_s)
-    with progress_bar("score", 1.0, show) as update:
-        result = score_frames(frameset, models, params, on_progress=update, reuse_below=args.reuse_below)
+    path, start_s, end_s = parse_video_arg(args.video)
+    models, size = None, _input_size(args.model[0])
+    if size is None:  # not a readable model: loading it says why
+        models = _load_models(args)
+        size = (models[0].config.height, models[0].config.width)
+    spec = SamplingSpec(args.fps, *size)
+    # Decoding starts first, on its own thread: torch loads and the networks run while FFmpeg decodes
+    with (
+        progress_bar(f"decode {path.name}", 1.0, show) as update,
+        FrameStream(path, spec, start_s, end_s, update) as stream,
+    ):
+        from scoring.pipeline import default_temporal_params, score_stream
+
+        models = models or _load_models(args)
+        params = default_temporal_params()
+        if args.window_s is not None:
+            params = replace(params, window_s=args.window_s)
+        if args.min_segment_s is not None:
+            params = replace(params, min_segment_s=args.min_segment_s)
+        result = score_stream(stream, models, params, reuse_below=args.reuse_below)
     doc = score_json(args.video, result)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(doc))
     n_out = sum(s["label"] == "out" for s in doc["segments"])
-    written = write_exports(parse_video_arg(args.video)[0], result.segments, args.export)
+    written = write_exports(path, result.segments, args.export)
     return {"json": str(args.json), "frames": len(doc["frames"]), "out_segments": n_out, "exports": written}
+
+
+def _input_size(model_dir: Path) -> tuple[int, int] | None:
+    """(height, width) of a model's input from its model.json, without loading torch; None when the file
+    cannot tell (``load_checkpoint`` then raises the right error)."""
+    try:
+        config = json.loads((Path(model_dir) / "model.json").read_text())["config"]
+        height, width = int(config["height"]), int(config["width"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (height, width) if height > 0 and width > 0 else None
+
+
+def _load_models(args: argparse.Namespace) -> list:
+    from scoring.pipeline import load_checkpoint
+
+    return [load_checkpoint(m, args.device or "cpu") for m in args.model]
 
 
 def cmd_heatmap(args: argparse.Namespace, show: bool) -> dict[str, Any]:

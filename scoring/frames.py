@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +42,8 @@ from scoring.reading import TimedFrame, frames_at, read_frame_at, thumbnail_stri
 from scoring.resizing import FrameSink
 from scoring.shotcuts import detect_shot_cuts, shot_cut_scores
 
+# on_frames(frames (n, H, W, 3) uint8, times (n,) seconds) of ``extract_frames``
+FramesCallback = Callable[[np.ndarray, np.ndarray], None]
 FIELD_READ_FACTOR = 4  # frame height / output height from which interlaced frames are read by field
 
 __all__ = [
@@ -54,6 +58,7 @@ __all__ = [
     "VideoInfo",
     "detect_shot_cuts",
     "extract_frames",
+    "FrameStream",
     "load_frameset",
     "probe_video",
     "read_frame_at",
@@ -123,6 +128,7 @@ def extract_frames(
     end_s: float | None = None,
     on_progress: Callable[[float], None] | None = None,
     limits: DecodeLimits = DEFAULT_LIMITS,
+    on_frames: FramesCallback | None = None,
 ) -> FrameSet:
     """Sample ``path`` uniformly in time at ``spec.fps`` (every frame when None) within [start_s, end_s).
 
@@ -131,7 +137,10 @@ def extract_frames(
     spec.width) with area averaging (a portrait video is squeezed to the same landscape size, so training and
     scoring see the same transform). Timestamps are presentation times on the continuous timeline (seconds
     from the first displayed frame). ``on_progress`` gets fractions in [0, 1]; an exception raised from it
-    (e.g. a cancellation) propagates after the file is closed. Raises VideoDecodeError when no frame decodes.
+    (e.g. a cancellation) propagates after the file is closed. ``on_frames(frames (n, H, W, 3), times (n,))``
+    gets the frames as they are decoded, in order, ``STREAM_CHUNK`` at a time and the rest at the end (copies,
+    for a consumer in another thread: ``FrameStream``); an exception raised from it propagates like one from
+    ``on_progress``. Raises VideoDecodeError when no frame decodes.
     """
     name = os.fspath(path)
     begin_s = max(start_s or 0.0, 0.0)
@@ -145,13 +154,18 @@ def extract_frames(
         # would cost as much as decoding and change nothing the model sees (docs/BENCHMARKS.md, ingest).
         one_field = (source.stream.codec_context.height or 0) >= FIELD_READ_FACTOR * spec.height
         codec = source.codec_name
-    sink = FrameSink(capacity, spec.height, spec.width)
+    if on_frames is None:
+        sink = FrameSink(capacity, spec.height, spec.width)
+    else:
+        sink = _StreamingSink(capacity, spec, on_frames)
     progress = Progress(on_progress, begin_s, end_s if end_s is not None else header_end_s)
     failed = [0]
     frames_in = timed_frames(name, begin_s, limits, on_error=lambda: _bump(failed), deinterlace=not one_field)
     sampler = Sampler(spec.fps, begin_s, interval_s)
     seen = _sample_into(sink, progress, frames_in, sampler, begin_s, end_s, interval_s, failed)
     frames, times = sink.finish()
+    if on_frames is not None and len(times):
+        sink.hand_over(len(times))
     if len(times) == 0:
         raise NoFrameDecodedError(f"{name}: no frame could be decoded{_range_text(begin_s, end_s)}", codec)
     progress.done()
@@ -159,6 +173,116 @@ def extract_frames(
     corrupt = max(failed[0], count_skipped_frames(np.asarray(seen)))
     return FrameSet(frames=frames, timestamps_s=times, corrupt_frames=corrupt, source=name,
                     end_s=_end_of(seen, end_s))  # fmt: skip
+
+
+STREAM_CHUNK = 256  # frames per ``on_frames`` call: the scorer's batch (scoring.scorer.DEFAULT_BATCH)
+
+
+class _StreamingSink(FrameSink):
+    """A ``FrameSink`` that also hands each ``STREAM_CHUNK`` of new frames to ``on_frames``."""
+
+    def __init__(self, capacity: int, spec: SamplingSpec, on_frames: FramesCallback) -> None:
+        super().__init__(capacity, spec.height, spec.width)
+        self.on_frames, self.handed = on_frames, 0
+
+    def add(self, frame, t_s: float, field: int | None = None) -> None:
+        super().add(frame, t_s, field)
+        if len(self.times) - self.handed >= STREAM_CHUNK:
+            self.hand_over(len(self.times))
+
+    def hand_over(self, end: int) -> None:
+        if end > self.handed:
+            frames = self.buf[self.handed : end].copy()  # the buffer may grow (and move) while they are used
+            self.on_frames(frames, np.asarray(self.times[self.handed : end], dtype=np.float64))
+            self.handed = end
+
+
+class FrameStream:
+    """``extract_frames`` on a background thread, its frames handed over in order as they decode.
+
+    For a consumer that works on early frames while later ones decode: ``python -m scoring score`` loads
+    torch and runs the VAE while FFmpeg decodes, so the two use both cores instead of one after the other
+    (docs/BENCHMARKS.md, "Scoring throughput"). Iterating yields ``(frames (n, H, W, 3) uint8, times (n,)
+    seconds)`` chunks; ``result()`` is the whole ``FrameSet``, as ``extract_frames`` returns it. An error of
+    the extraction (e.g. ``VideoDecodeError``) is raised by the iteration and by ``result()``. At most
+    ``max_pending`` chunks wait for the consumer, which bounds the memory held when it is the slower one.
+    ``close()`` (or leaving the ``with`` block) stops the extraction early.
+    """
+
+    _END = object()
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        spec: SamplingSpec,
+        start_s: float | None = None,
+        end_s: float | None = None,
+        on_progress: Callable[[float], None] | None = None,
+        limits: DecodeLimits = DEFAULT_LIMITS,
+        max_pending: int = 8,
+    ) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=max_pending)
+        self._stop = threading.Event()
+        self._frameset: FrameSet | None = None
+        self._error: BaseException | None = None
+        self._ended = False
+        args = (path, spec, start_s, end_s, on_progress, limits)
+        self._thread = threading.Thread(target=self._run, args=args, name="offside-extract", daemon=True)
+        self._thread.start()
+
+    def _run(self, path, spec, start_s, end_s, on_progress, limits) -> None:
+        try:
+            self._frameset = extract_frames(path, spec, start_s, end_s, on_progress, limits, self._put)
+        except _Stopped:
+            pass
+        except BaseException as exc:  # handed to the consumer's thread, raised there
+            self._error = exc
+        finally:
+            self._put(self._END)
+
+    def _put(self, item, times=None) -> None:
+        chunk = item if times is None else (item, times)
+        while True:  # blocks while the consumer is behind, but gives up as soon as it stops listening
+            if self._stop.is_set():
+                if chunk is self._END:
+                    return
+                raise _Stopped
+            try:
+                self._queue.put(chunk, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        while not self._ended:
+            chunk = self._queue.get()
+            if chunk is self._END:
+                self._ended = True
+                break
+            yield chunk
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def result(self) -> FrameSet:
+        """The whole frame set, once the iteration has ended (waits for the extraction otherwise)."""
+        for _ in self:  # consumes what is left, if anything
+            pass
+        return self._frameset
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def __enter__(self) -> FrameStream:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _Stopped(Exception):
+    """Raised inside the extraction thread when the consumer closed the stream."""
 
 
 def _end_of(seen: list[float], range_end_s: float | None) -> float:

@@ -19,6 +19,7 @@ from scoring import calibration as cal
 from scoring.checkpoint import TrainedCategory, load_checkpoint, save_checkpoint
 from scoring.colour import colour_distances, combine, hsv_histograms, negative_factor, reference_subset
 from scoring.device import choose_device, describe
+from scoring.frames import FrameStream
 from scoring.heatmaps import error_heatmap_png, occlusion_heatmap_png
 from scoring.model import ConvVAE, VAEConfig
 from scoring.scorer import (
@@ -324,6 +325,24 @@ def score_frames(
 
     _, scores = normalised_scores(categories, frameset.frames, on_batch, reuse_below)
     return decide_scores(frameset, models, scores, temporal_params, cut_times_s, self_reference)
+
+
+def score_stream(
+    stream: FrameStream,
+    models: Sequence[TrainedCategory],
+    temporal_params: TemporalParams | None = None,
+    reuse_below: float = 0.0,
+) -> ScoreResult:
+    """``score_frames`` on frames as they decode: each chunk of ``stream`` goes through the networks while
+    the next ones decode, then the whole frame set is decided as ``score_frames`` decides it. The scores are
+    the same, except that with ``reuse_below`` > 0 each chunk's first frame is always scored."""
+    if not models:
+        raise ValueError("scoring needs at least one trained category")
+    categories = [CategoryModel(m.name, m.model, m.threshold) for m in models]
+    parts = [normalised_scores(categories, frames, reuse_below=reuse_below)[1] for frames, _ in stream]
+    frameset = stream.result()
+    scores = np.concatenate(parts, axis=1) if parts else np.zeros((len(categories), 0))
+    return decide_scores(frameset, models, scores, temporal_params)
 
 
 def decide_scores(

@@ -159,6 +159,18 @@ def test_bad_input_exits_non_zero_with_one_line(tmp_path, capsys):
     assert len(err) == 3 and all(line.startswith("error: ") for line in err)
 
 
+def test_score_reports_a_video_that_does_not_decode_with_a_good_model(field_model, tmp_path, capsys):
+    # decoding runs on its own thread while the model loads: its error still ends the command with one line
+    not_video = tmp_path / "notes.mp4"
+    not_video.write_text("hello")
+    assert (
+        main(["score", "--model", str(field_model), "--json", str(tmp_path / "x.json"), str(not_video)]) == 2
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "notes.mp4" in err[0]
+    assert not (tmp_path / "x.json").exists()
+
+
 def test_the_module_runs_as_a_program(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "scoring", "score", "--model", str(tmp_path), "--json", "x.json", "nope.mp4"],

@@ -2,8 +2,10 @@ import cv2
 import numpy as np
 import pytest
 
+from scoring import frames as frames_module
 from scoring.frames import (
     FrameSet,
+    FrameStream,
     SamplingSpec,
     VideoDecodeError,
     extract_frames,
@@ -90,6 +92,39 @@ def test_an_exception_from_progress_cancels_extraction(field_studio_clip):
 
     with pytest.raises(KeyboardInterrupt):
         extract_frames(path, SMALL, on_progress=cancel)
+
+
+def test_a_frame_stream_hands_over_every_frame_in_order(field_studio_clip, monkeypatch):
+    path, _ = field_studio_clip
+    monkeypatch.setattr(frames_module, "STREAM_CHUNK", 7)
+    whole = extract_frames(path, SMALL)
+    with FrameStream(path, SMALL) as stream:
+        chunks = list(stream)
+        result = stream.result()
+    assert [len(f) for f, _ in chunks] == [7, 7, 7, 7, 2]
+    np.testing.assert_array_equal(np.concatenate([f for f, _ in chunks]), whole.frames)
+    np.testing.assert_array_equal(np.concatenate([t for _, t in chunks]), whole.timestamps_s)
+    np.testing.assert_array_equal(result.frames, whole.frames)
+    assert result.end_s == whole.end_s and result.corrupt_frames == whole.corrupt_frames
+
+
+def test_a_frame_stream_raises_the_decoding_error_where_it_is_read(tmp_path):
+    path = tmp_path / "list.mp4"
+    synthetic.write_not_a_video(path)
+    with FrameStream(path, SMALL) as stream:
+        with pytest.raises(VideoDecodeError, match="list.mp4"):
+            list(stream)
+        with pytest.raises(VideoDecodeError, match="list.mp4"):
+            stream.result()
+
+
+def test_closing_a_frame_stream_stops_its_extraction(field_studio_clip, monkeypatch):
+    path, _ = field_studio_clip
+    monkeypatch.setattr(frames_module, "STREAM_CHUNK", 2)
+    with FrameStream(path, SMALL, max_pending=1) as stream:
+        first, times = next(iter(stream))
+    assert len(first) == 2 and list(times) == pytest.approx([0.0, 0.1])
+    assert not stream._thread.is_alive()  # close() waited for it: the decoder gave up, nothing left running
 
 
 def test_it_skips_and_counts_a_corrupt_frame(corrupt_video):

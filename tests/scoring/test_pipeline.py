@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import torch
 
+from scoring import frames as frames_module
 from scoring.calibration import calibrate
+from scoring.frames import FrameStream, SamplingSpec, extract_frames
 from scoring.model import ConvVAE, VAEConfig
 from scoring.pipeline import (
     CalibrationOptions,
@@ -15,6 +17,7 @@ from scoring.pipeline import (
     load_checkpoint,
     save_checkpoint,
     score_frames,
+    score_stream,
     train_category,
 )
 from scoring.segments import TemporalParams
@@ -134,3 +137,26 @@ def test_negative_colours_push_out_a_look_marked_not_this_category(tmp_path):
     other_teal = clip(2, n=20, seed=9)  # the same sport, another clip
     pushed = score_frames(other_teal, [loaded], RAW).errors
     assert np.median(pushed) > 2 * np.median(score_frames(other_teal, [without], RAW).errors)
+
+
+def test_scoring_frames_as_they_decode_gives_the_scores_of_the_whole_video(field_studio_clip, monkeypatch):
+    path, _ = field_studio_clip
+    monkeypatch.setattr(frames_module, "STREAM_CHUNK", 7)  # several chunks, the last one short
+    spec = SamplingSpec(None, TINY.height, TINY.width)
+    torch.manual_seed(0)
+    model = ConvVAE(TINY).eval()
+    whole = score_frames(
+        extract_frames(path, spec), [TrainedCategory("field", model, calibrate(np.ones(10)))]
+    )
+    trained = TrainedCategory("field", model, calibrate(np.ones(10)))
+    # a threshold inside the scores' range, so that both decisions occur
+    trained.calibration = dataclasses.replace(trained.calibration, threshold=float(np.median(whole.errors)))
+    expected = score_frames(extract_frames(path, spec), [trained])
+    with FrameStream(path, spec) as stream:
+        streamed = score_stream(stream, [trained])
+    np.testing.assert_allclose(streamed.errors, expected.errors, rtol=1e-5)
+    np.testing.assert_array_equal(streamed.timestamps_s, expected.timestamps_s)
+    np.testing.assert_array_equal(streamed.out, expected.out)
+    assert [(s.label, s.start_s, s.end_s) for s in streamed.segments] == [
+        (s.label, s.start_s, s.end_s) for s in expected.segments
+    ]
