@@ -58,6 +58,7 @@ __all__ = [
     "VideoInfo",
     "detect_shot_cuts",
     "extract_frames",
+    "ExtractionStopped",
     "FrameStream",
     "load_frameset",
     "probe_video",
@@ -129,6 +130,7 @@ def extract_frames(
     on_progress: Callable[[float], None] | None = None,
     limits: DecodeLimits = DEFAULT_LIMITS,
     on_frames: FramesCallback | None = None,
+    stop: threading.Event | None = None,
 ) -> FrameSet:
     """Sample ``path`` uniformly in time at ``spec.fps`` (every frame when None) within [start_s, end_s).
 
@@ -140,7 +142,8 @@ def extract_frames(
     (e.g. a cancellation) propagates after the file is closed. ``on_frames(frames (n, H, W, 3), times (n,))``
     gets the frames as they are decoded, in order, ``STREAM_CHUNK`` at a time and the rest at the end (copies,
     for a consumer in another thread: ``FrameStream``); an exception raised from it propagates like one from
-    ``on_progress``. Raises VideoDecodeError when no frame decodes.
+    ``on_progress``. Setting ``stop`` ends the extraction at the next decoded frame (kept or not) with
+    ``ExtractionStopped``. Raises VideoDecodeError when no frame decodes.
     """
     name = os.fspath(path)
     begin_s = max(start_s or 0.0, 0.0)
@@ -162,7 +165,7 @@ def extract_frames(
     failed = [0]
     frames_in = timed_frames(name, begin_s, limits, on_error=lambda: _bump(failed), deinterlace=not one_field)
     sampler = Sampler(spec.fps, begin_s, interval_s)
-    seen = _sample_into(sink, progress, frames_in, sampler, begin_s, end_s, interval_s, failed)
+    seen = _sample_into(sink, progress, frames_in, sampler, begin_s, end_s, interval_s, failed, stop)
     frames, times = sink.finish()
     if on_frames is not None and len(times):
         sink.hand_over(len(times))
@@ -206,7 +209,7 @@ class FrameStream:
     seconds)`` chunks; ``result()`` is the whole ``FrameSet``, as ``extract_frames`` returns it. An error of
     the extraction (e.g. ``VideoDecodeError``) is raised by the iteration and by ``result()``. At most
     ``max_pending`` chunks wait for the consumer, which bounds the memory held when it is the slower one.
-    ``close()`` (or leaving the ``with`` block) stops the extraction early.
+    ``close()`` (or leaving the ``with`` block) stops the extraction at its next decoded frame.
     """
 
     _END = object()
@@ -232,8 +235,10 @@ class FrameStream:
 
     def _run(self, path, spec, start_s, end_s, on_progress, limits) -> None:
         try:
-            self._frameset = extract_frames(path, spec, start_s, end_s, on_progress, limits, self._put)
-        except _Stopped:
+            self._frameset = extract_frames(
+                path, spec, start_s, end_s, on_progress, limits, self._put, self._stop
+            )
+        except ExtractionStopped:
             pass
         except BaseException as exc:  # handed to the consumer's thread, raised there
             self._error = exc
@@ -246,7 +251,7 @@ class FrameStream:
             if self._stop.is_set():
                 if chunk is self._END:
                     return
-                raise _Stopped
+                raise ExtractionStopped
             try:
                 self._queue.put(chunk, timeout=0.2)
                 return
@@ -271,8 +276,13 @@ class FrameStream:
         return self._frameset
 
     def close(self) -> None:
+        """Stop the extraction (at its next decoded frame) and wait for its thread; the stream then ends,
+        and reading it further raises ``ExtractionStopped`` unless it had already ended."""
         self._stop.set()
         self._thread.join()
+        if not self._ended and self._frameset is None and self._error is None:
+            self._error = ExtractionStopped("the frame stream was closed before its extraction ended")
+        self._ended = True
 
     def __enter__(self) -> FrameStream:
         return self
@@ -281,8 +291,8 @@ class FrameStream:
         self.close()
 
 
-class _Stopped(Exception):
-    """Raised inside the extraction thread when the consumer closed the stream."""
+class ExtractionStopped(Exception):
+    """``extract_frames`` was told to stop (its ``stop`` event), e.g. a ``FrameStream`` closed early."""
 
 
 def _end_of(seen: list[float], range_end_s: float | None) -> float:
@@ -306,6 +316,7 @@ def _sample_into(
     end_s: float | None,
     interval_s: float,
     failed: list[int],
+    stop: threading.Event | None = None,
 ) -> list[float]:
     """The hot loop: every frame is decoded, only kept ones are converted and resized. Returns the times of
     all frames seen in the range (for counting skipped frames)."""
@@ -313,6 +324,8 @@ def _sample_into(
     seen: list[float] = []
     try:
         for timed in frames:
+            if stop is not None and stop.is_set():
+                raise ExtractionStopped
             t = timed.t_s
             if end_s is not None and t >= end_s - 1e-9:
                 break

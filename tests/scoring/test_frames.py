@@ -1,9 +1,12 @@
+import threading
+
 import cv2
 import numpy as np
 import pytest
 
 from scoring import frames as frames_module
 from scoring.frames import (
+    ExtractionStopped,
     FrameSet,
     FrameStream,
     SamplingSpec,
@@ -125,6 +128,31 @@ def test_closing_a_frame_stream_stops_its_extraction(field_studio_clip, monkeypa
         first, times = next(iter(stream))
     assert len(first) == 2 and list(times) == pytest.approx([0.0, 0.1])
     assert not stream._thread.is_alive()  # close() waited for it: the decoder gave up, nothing left running
+
+
+def test_a_frame_stream_closed_early_ends_and_says_so(field_studio_clip, monkeypatch):
+    path, _ = field_studio_clip
+    monkeypatch.setattr(frames_module, "STREAM_CHUNK", 2)
+    stream = FrameStream(path, SMALL, max_pending=1)  # its extraction cannot finish: nobody reads
+    stream.close()
+    with pytest.raises(ExtractionStopped):
+        stream.result()
+    with pytest.raises(ExtractionStopped):  # ended: reading again does not wait for frames that never come
+        list(stream)
+
+
+def test_a_stop_event_ends_extraction_between_kept_frames(field_studio_clip):
+    path, _ = field_studio_clip
+    stop = threading.Event()
+    kept = []
+
+    def on_progress(fraction):
+        kept.append(fraction)
+        stop.set()  # after the first kept frame; at 0.5 fps the next one is 20 decoded frames later
+
+    with pytest.raises(ExtractionStopped):
+        extract_frames(path, SamplingSpec(fps=0.5, height=30, width=48), on_progress=on_progress, stop=stop)
+    assert len(kept) == 1
 
 
 def test_it_skips_and_counts_a_corrupt_frame(corrupt_video):
