@@ -167,8 +167,6 @@ def extract_frames(
     sampler = Sampler(spec.fps, begin_s, interval_s)
     seen = _sample_into(sink, progress, frames_in, sampler, begin_s, end_s, interval_s, failed, stop)
     frames, times = sink.finish()
-    if on_frames is not None and len(times):
-        sink.hand_over(len(times))
     if len(times) == 0:
         raise NoFrameDecodedError(f"{name}: no frame could be decoded{_range_text(begin_s, end_s)}", codec)
     progress.done()
@@ -192,6 +190,10 @@ class _StreamingSink(FrameSink):
         super().add(frame, t_s, field)
         if len(self.times) - self.handed >= STREAM_CHUNK:
             self.hand_over(len(self.times))
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        self.hand_over(len(self.times))  # the last, short chunk
+        return super().finish()
 
     def hand_over(self, end: int) -> None:
         if end > self.handed:
