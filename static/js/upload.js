@@ -136,25 +136,32 @@
       }
       this.show("uploading", "Starting…");
       try {
-        await this.findOrCreate();
-        if (this.state === "uploading") this.sendNext();
+        const done = await this.findOrCreate();
+        if (done) this.finished(done);
+        else if (this.state === "uploading") this.sendNext();
       } catch (error) {
         this.networkTrouble(error);
       }
     }
 
+    // Returns the upload's JSON when it is already complete (finished from another tab or browser while this
+    // one was retrying): then there is nothing to send, and starting over would store the file a second time.
     async findOrCreate() {
       const savedId = localStorage.getItem(storeKey(this.file));
       if (savedId) {
         const response = await request("GET", uploadUrl(savedId));
         if (response.ok) {
           const data = await response.json();
+          if (data.status !== "receiving" && data.video) {
+            this.id = savedId;
+            return data;
+          }
           if (data.status === "receiving") {
             this.id = savedId;
             this.offset = data.offset;
             this.show("uploading", "Resuming at " + formatBytes(this.offset) + "…");
             removeUnfinishedRow(savedId);
-            return;
+            return null;
           }
         }
         localStorage.removeItem(storeKey(this.file));
@@ -171,6 +178,7 @@
         this.show("uploading", "Resuming at " + formatBytes(this.offset) + " (begun earlier)…");
         removeUnfinishedRow(data.id);
       }
+      return null;
     }
 
     sendNext() {
@@ -204,6 +212,8 @@
         this.setBar(this.offset);
         if (data.status === "receiving") this.sendNext();
         else this.finished(data);
+      } else if (xhr.status === 409 && typeof data.offset === "number" && data.offset >= this.file.size) {
+        this.start(); // completed elsewhere meanwhile: start() reads the finished upload instead of sending
       } else if (xhr.status === 409 && typeof data.offset === "number") {
         this.offset = data.offset; // the server has a different amount: continue from its offset
         this.sendNext();

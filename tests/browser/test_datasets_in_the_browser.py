@@ -168,6 +168,10 @@ def test_another_browser_resumes_an_unfinished_upload_instead_of_restarting(
         assert laptop.locator("#unfinished-uploads tr[data-upload-id]").count() == 0  # no stale row left
     finally:
         other.close()
+    # the first browser, still retrying, learns the upload was finished elsewhere instead of starting over
+    page.locator(".upload-item", has_text="away-game.webm").locator(
+        '[data-role="state"]', has_text=re.compile("processing|ready")
+    ).wait_for(timeout=60_000)
     video = Video.objects.get(title="away-game")
     assert video.sha256 == hashlib.sha256(data).hexdigest()
     assert Upload.objects.filter(owner=owner).count() == 1
