@@ -25,9 +25,10 @@ from scoring.pipeline import (
     train_category,
 )
 
-# Settings that only act with negatives, which fold models never train with (the benchmark recomputes what
-# negatives change): left out of the key so models trained before such a setting existed stay valid
-NOT_IN_KEY = ("negative_colours",)
+# Settings the VAE never sees: those that only act with negatives, which fold models never train with, and
+# the colour term's descriptors; the benchmark recomputes what they change (``quality.rebuilt_colours``), so
+# they are left out of the key and models trained before such a setting existed stay valid
+NOT_IN_KEY = ("negative_colours", "colour_hue_blur", "colour_power")
 
 
 def model_key(options: TrainingOptions, fps: float | None, negatives: tuple[str, ...]) -> str:

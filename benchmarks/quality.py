@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from benchmarks import comskip_peer
 from benchmarks.folds import add_fold_epochs, fold_model, fold_options, match_paths
@@ -41,13 +42,15 @@ from benchmarks.protocol import (
 from benchmarks.quality_metrics import Interval, separation
 from benchmarks.quality_report import markdown, write_docs
 from scoring.calibration import recalibrate
-from scoring.colour import hsv_histograms
+from scoring.colour import reference_subset
 from scoring.frames import SamplingSpec
+from scoring.model import VAEConfig
 from scoring.pipeline import (
     DEFAULT_TRAIN_FPS,
     TrainedCategory,
     TrainingOptions,
     decide_scores,
+    default_model_config,
     default_temporal_params,
     held_out_colour,
     negative_reference,
@@ -91,6 +94,15 @@ class Variant:
     method: str | None = None  # None: the default calibration method
     percentile: float | None = None  # None: the default percentile
     negative_colours: bool = False  # the negatives' colours push frames like them out (VAEConfig)
+    # colour-term settings other than the product's defaults, e.g. (("colour_power", 1.0),)
+    colour: tuple[tuple[str, float], ...] = ()
+
+    def colour_config(self, config: VAEConfig) -> VAEConfig:
+        """``config`` with this variant's colour term: the product's default colour settings (a cached fold
+        model may predate them), this variant's overrides, and its negative colours."""
+        defaults = default_model_config()
+        fields = {name: getattr(defaults, name) for name in COLOUR_FIELDS} | dict(self.colour)
+        return dataclasses.replace(config, **fields, negative_colours=self.negative_colours)
 
     def calibrated(self, trained: TrainedCategory, negative_losses: np.ndarray | None) -> TrainedCategory:
         """The fold model with this variant's threshold. Negatives only enter calibration in
@@ -108,6 +120,8 @@ class Variant:
 
 
 SHOTS = dataclasses.replace(default_temporal_params(), shot_max_s=10.0)
+# the colour term's settings that a variant may change without retraining (``rebuilt_colours``)
+COLOUR_FIELDS = ("colour_hue_blur", "colour_power")
 # one clip of each confounder sport that has a second clip to test on (the others would leave no test)
 NEGATIVES = ("american_football/sbriggssjc__IMG_7593", "other_sports/adityavinay1002__cricket_ecb_match")
 VARIANTS = {
@@ -132,6 +146,14 @@ VARIANTS = {
         Variant("negative colours (1 AF, 1 cricket)", negatives=NEGATIVES, negative_colours=True),
         Variant(
             "negative colours, percentile 80", negatives=NEGATIVES, percentile=80.0, negative_colours=True
+        ),
+        Variant("colour: plain histograms", colour=(("colour_hue_blur", 0.0), ("colour_power", 1.0))),
+        Variant("colour: hue blur 0.25", colour=(("colour_hue_blur", 0.25), ("colour_power", 1.0))),
+        Variant(
+            "colour: hue blur 0.25, power 0.85", colour=(("colour_hue_blur", 0.25), ("colour_power", 0.85))
+        ),
+        Variant(
+            "colour: hue blur 0.25, power 0.7", colour=(("colour_hue_blur", 0.25), ("colour_power", 0.7))
         ),
     )
 }
@@ -203,41 +225,58 @@ def evaluate(variant: Variant, trained: TrainedCategory, broadcast: Broadcast, f
 
 def with_negatives(variant: Variant, trained: TrainedCategory, fold: Fold, clips: Clips, cache: ClipCache,
                    memo: dict) -> TrainedCategory:  # fmt: skip
-    """The fold model as ``train_category`` would have made it with the variant's negatives: the VAE never
-    sees them, so only the negative colour reference (``negative_colours``), the held-out losses it changes
-    and the calibration differ; all are recomputed here from the clips the fold trained on."""
-    if not variant.negatives:
-        return variant.calibrated(trained, None)
+    """The fold model as ``train_category`` would have made it with the variant's colour settings and
+    negatives: the VAE never sees either, so only the colour references (``negative_colours``), the held-out
+    losses they change and the calibration differ; all are recomputed here from the clips the fold trained
+    on (``rebuilt_colours``). One such model per colour configuration (``memo``), so one first pass each."""
     spec = SamplingSpec(DEFAULT_TRAIN_FPS, trained.config.height, trained.config.width)
-    negatives = np.concatenate([cache.load(clips.paths[n], spec).frames for n in variant.negatives])
-    if variant.negative_colours:  # one such model per set of negatives (``memo``), so one first pass
-        if variant.negatives not in memo:
-            memo[variant.negatives] = _negative_colours(trained, fold, negatives, clips, cache)
-        trained = memo[variant.negatives]
-    return variant.calibrated(trained, frame_errors(trained.model, negatives))
+    negatives = None
+    if variant.negatives:
+        negatives = np.concatenate([cache.load(clips.paths[n], spec).frames for n in variant.negatives])
+    config = variant.colour_config(trained.config)
+    if config != trained.config:
+        key = (config, variant.negatives if config.negative_colours else ())
+        if key not in memo:
+            train = [cache.load(clips.paths[n], spec) for n in fold.train]
+            frames = [c.frames for c in train if c is not None and len(c.frames)]
+            memo[key] = rebuilt_colours(trained, config, frames, negatives)
+        trained = memo[key]
+    return variant.calibrated(trained, None if negatives is None else frame_errors(trained.model, negatives))
 
 
-def _negative_colours(trained: TrainedCategory, fold: Fold, negatives: np.ndarray, clips: Clips, cache):
-    config = dataclasses.replace(trained.config, negative_colours=True)
-    reference = negative_reference(negatives, config)
-    spec = SamplingSpec(DEFAULT_TRAIN_FPS, config.height, config.width)
-    train = [cache.load(clips.paths[n], spec) for n in fold.train]
-    train = [c for c in train if c is not None and len(c.frames)]
-    histograms = hsv_histograms(np.concatenate([c.frames for c in train]), config.colour_grid)
-    groups = np.concatenate([np.full(len(c.frames), k) for k, c in enumerate(train)])
+def rebuilt_colours(trained: TrainedCategory, config: VAEConfig, clips: list[np.ndarray],
+                    negatives: np.ndarray | None) -> TrainedCategory:  # fmt: skip
+    """The model as ``train_category`` would have made it with ``config``'s colour term (same VAE): the
+    reference and negative reference from ``clips`` (the frames (n_k, H, W, 3) of each clip it trained on,
+    in training order) and ``negatives``, and each held-out loss times (new held-out colour distance / old)
+    ** colour_weight, the held-out distances being leave-one-clip-out as in training. Raises ValueError when
+    the weight differs or the clips do not match the model's held-out losses."""
+    if config.colour_weight != trained.config.colour_weight or config.colour_weight <= 0:
+        raise ValueError("only the colour term's descriptors and negatives can be rebuilt, not its weight")
+    frames = np.concatenate(clips)
+    groups = np.concatenate([np.full(len(c), k) for k, c in enumerate(clips)])
+    old, new = trained.config.colour_descriptors(frames), config.colour_descriptors(frames)
+    old_negatives = trained.model.negative_reference if len(trained.model.negative_reference) else None
+    new_negatives = negative_reference(negatives, config)
     factor = np.concatenate(
         [
-            held_out_colour(histograms, groups == g, config, reference)
-            / held_out_colour(histograms, groups == g, config)
+            held_out_colour(new, groups == g, config, new_negatives)
+            / held_out_colour(old, groups == g, trained.config, old_negatives)
             for g in np.unique(groups)
         ]
     )
     if len(factor) != len(trained.calibration.held_out_losses):
-        raise ValueError(f"fold {fold.held_out}: the training clips do not match the model's held-out losses")
+        raise ValueError("the training clips do not match the model's held-out losses")
     model = copy.deepcopy(trained.model)
-    model.set_negative_reference(reference)
+    model.config = config
+    model.set_colour_reference(torch.from_numpy(reference_subset(new, config.colour_references)))
+    empty = torch.zeros(0, new.shape[1])
+    model.set_negative_reference(empty if new_negatives is None else new_negatives)
     held_out = trained.calibration.held_out_losses * factor**config.colour_weight
-    calibration = dataclasses.replace(trained.calibration, held_out_losses=held_out)
+    negative_losses = np.zeros(0) if negatives is None else frame_errors(model, negatives)
+    calibration = recalibrate(
+        dataclasses.replace(trained.calibration, held_out_losses=held_out), negative_losses=negative_losses
+    )  # the threshold and every figure of the calibration from the new losses
     return dataclasses.replace(trained, model=model, calibration=calibration)
 
 

@@ -74,7 +74,7 @@ def stages(video: str, model_dir: Path, reuse_below: float, batch: int) -> str:
             per_pixel = s.timed("per-pixel error", scorer.pixel_errors, x, recon)
             vae = s.timed("quantile / pixel scale", lambda e: scorer.model_error(model, e).double().numpy(),
                           per_pixel)  # fmt: skip
-            hists = s.timed("HSV histograms", colour.hsv_histograms, chunk, cfg.colour_grid)
+            hists = s.timed("HSV histograms", cfg.colour_descriptors, chunk)
             dist = s.timed("colour kNN", colour.colour_distances, hists, model.colour_reference,
                            cfg.colour_neighbours)  # fmt: skip
             dist = dist * colour.negative_factor(hists, dist, model.negative_reference, cfg.colour_neighbours)

@@ -108,7 +108,7 @@ def model_rows(fs, video: Path, epochs: int, device_name: str) -> list[Row]:
     try:
         import torch
 
-        from scoring.colour import hsv_histograms, reference_subset
+        from scoring.colour import reference_subset
         from scoring.device import choose_device, describe
         from scoring.pipeline import default_model_config
         from scoring.scorer import error_maps, frame_errors
@@ -130,7 +130,7 @@ def model_rows(fs, video: Path, epochs: int, device_name: str) -> list[Row]:
     )
     model, on = result.model, describe(device)
     # scoring as the defaults do it: quantile of normalised pixel errors, plus the colour term
-    reference = reference_subset(hsv_histograms(frames, model_cfg.colour_grid), model_cfg.colour_references)
+    reference = reference_subset(model_cfg.colour_descriptors(frames), model_cfg.colour_references)
     model.set_colour_reference(torch.from_numpy(reference))
     trained = steps[0] * cfg.batch_size  # optimiser samples, to within one partial batch per epoch
     rows = [Row(f"training on {on} ({epochs} epochs, batch {cfg.batch_size})", trained / wall, "frames/s",

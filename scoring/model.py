@@ -11,11 +11,12 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from scoring.colour import histogram_size
+from scoring.colour import colour_descriptors, histogram_size
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class VAEConfig:
     colour_neighbours: int = 5
     colour_references: int = 1024  # at most this many training frames' histograms, spread evenly
     colour_grid: int = 1  # histograms per frame: one per cell of a grid x grid split (1: the whole frame)
+    # scoring.colour.colour_descriptors: share of each hue bin's mass given to each neighbouring hue bin, and
+    # the power every bin is raised to (1 and 0: plain histograms, what models saved before these existed use)
+    colour_hue_blur: float = 0.0
+    colour_power: float = 1.0
     # with negative clips, a frame whose colours are nearer theirs than the category's scores higher by that
     # ratio (scoring.colour.negative_factor); their histograms are saved with the weights
     negative_colours: bool = False
@@ -61,6 +66,10 @@ class VAEConfig:
             raise ValueError("colour_weight must be in [0, 1)")
         if min(self.colour_neighbours, self.colour_references, self.colour_grid) < 1:
             raise ValueError("colour_neighbours, colour_references and colour_grid must be positive")
+        if not 0.0 <= self.colour_hue_blur < 0.5:
+            raise ValueError("colour_hue_blur must be in [0, 0.5)")
+        if not 0.0 < self.colour_power <= 1.0:
+            raise ValueError("colour_power must be in (0, 1]")
         if self.colour_grid > min(self.height, self.width):
             raise ValueError("colour_grid cannot have more cells per side than the input has pixels")
 
@@ -74,6 +83,11 @@ class VAEConfig:
         if unknown:
             raise ValueError(f"unknown VAEConfig fields: {sorted(unknown)}")
         return cls(**data)
+
+    def colour_descriptors(self, frames: np.ndarray) -> np.ndarray:
+        """uint8 RGB (N, H, W, 3) -> (N, 256 * colour_grid**2) float32 descriptors of the colour term, as
+        this configuration computes them (``scoring.colour.colour_descriptors``)."""
+        return colour_descriptors(frames, self.colour_grid, self.colour_hue_blur, self.colour_power)
 
     def layer_channels(self) -> list[int]:
         return [min(self.base_channels * 2**i, self.max_channels) for i in range(self.depth)]

@@ -17,7 +17,7 @@ import torch
 
 from scoring import calibration as cal
 from scoring.checkpoint import TrainedCategory, load_checkpoint, save_checkpoint
-from scoring.colour import colour_distances, combine, hsv_histograms, negative_factor, reference_subset
+from scoring.colour import colour_distances, combine, negative_factor, reference_subset
 from scoring.device import choose_device, describe
 from scoring.frames import FrameStream
 from scoring.heatmaps import error_heatmap_png, occlusion_heatmap_png
@@ -175,7 +175,7 @@ def negative_reference(negative_frames: np.ndarray | None, config: VAEConfig) ->
         return None
     if not config.negative_colours:
         return None
-    histograms = hsv_histograms(negative_frames, config.colour_grid)
+    histograms = config.colour_descriptors(negative_frames)
     return torch.from_numpy(reference_subset(histograms, config.colour_references))
 
 
@@ -237,9 +237,7 @@ def train_category(
     n_folds = len(np.unique(groups)) if use_folds else 0
     progress = _Progress(on_progress, options.train.epochs + n_folds * options.calibration.fold_epochs)
     result = train_vae(frames, groups, times, options.model, options.train, device, progress)
-    histograms = (
-        hsv_histograms(frames, options.model.colour_grid) if options.model.colour_weight > 0 else None
-    )
+    histograms = options.model.colour_descriptors(frames) if options.model.colour_weight > 0 else None
     neg_frames = _stack(negatives, options.model)[0] if negatives else None
     neg_reference = negative_reference(neg_frames, options.model)
     maps, clip_ids, colour = _held_out_maps(

@@ -60,7 +60,7 @@ def rescored(
     cfg = model.config
     if cfg.colour_weight <= 0 or int(confident.sum()) < options.min_frames:
         return scores
-    histograms = hsv_histograms(resize_frames(frames, cfg.height, cfg.width), cfg.colour_grid)  # (N, D)
+    histograms = cfg.colour_descriptors(resize_frames(frames, cfg.height, cfg.width))  # (N, D)
     reference = model.colour_reference.cpu()
     own = torch.from_numpy(reference_subset(histograms[confident], options.max_frames))
     before = colour_distances(histograms, reference, cfg.colour_neighbours)
@@ -106,7 +106,7 @@ def frame_descriptors(
     for start in range(0, len(frames), batch_size):
         chunk = resize_frames(frames[start : start + batch_size], cfg.height, cfg.width)
         if "colour" in out:
-            out["colour"].append(hsv_histograms(chunk, cfg.colour_grid))
+            out["colour"].append(cfg.colour_descriptors(chunk))
         if "lines" in out:
             out["lines"].append(line_histograms(chunk, cfg.colour_grid))
         if "latent" in out:

@@ -6,6 +6,10 @@ import torch
 
 from scoring.colour import (
     COLOUR_BINS,
+    HUE_BINS,
+    SATURATION_BINS,
+    VALUE_BINS,
+    colour_descriptors,
     colour_distances,
     combine,
     histogram_size,
@@ -97,3 +101,49 @@ def test_the_negative_factor_pushes_only_frames_nearer_the_negatives():
     assert factor[1] > 100  # a copy of a negative frame: pushed far out
     assert factor[2] == 1.0  # far from both: no evidence either way
     np.testing.assert_array_equal(negative_factor(frames, to_category, torch.zeros(0, COLOUR_BINS)), 1.0)
+
+
+def hue_bins(descriptor: np.ndarray, cell: int = 0) -> np.ndarray:
+    """(HUE_BINS,) mass per hue bin of one cell, over saturation and value."""
+    per_cell = descriptor.reshape(-1, HUE_BINS, SATURATION_BINS * VALUE_BINS)
+    return per_cell[cell].sum(axis=1)
+
+
+def test_colour_descriptors_share_mass_with_the_neighbouring_hues_and_apply_the_power():
+    red = solid((200, 0, 0))  # OpenCV hue 0: the first hue bin, whose lower neighbour is the last (circular)
+    np.testing.assert_array_equal(colour_descriptors(red), hsv_histograms(red))
+    blurred = colour_descriptors(red, hue_blur=0.25)
+    np.testing.assert_allclose(hue_bins(blurred[0])[[HUE_BINS - 1, 0, 1]], [0.25, 0.5, 0.25])
+    assert hue_bins(blurred[0])[2 : HUE_BINS - 1].sum() == 0.0
+    np.testing.assert_allclose(blurred.sum(axis=1), 1.0, rtol=1e-6)  # blurring moves mass, adds none
+    powered = colour_descriptors(red, hue_blur=0.25, power=0.5)
+    np.testing.assert_allclose(powered, np.sqrt(blurred), rtol=1e-6)
+    cells = colour_descriptors(np.concatenate([red, solid((0, 0, 200))], axis=2), grid=2, hue_blur=0.25)
+    assert cells.shape == (1, histogram_size(2))
+    for cell in range(4):  # each cell blurred within itself
+        assert hue_bins(cells[0], cell).sum() == pytest.approx(0.25)
+
+
+def test_hue_blur_brings_a_slightly_different_grading_of_the_same_green_nearer_but_not_another_colour():
+    green, yellower, blue = solid((0, 160, 0)), solid((20, 160, 0)), solid((0, 0, 200))  # hue bins 5, 4, 10
+    plain = colour_descriptors(np.concatenate([green, yellower, blue]))
+    blurred = colour_descriptors(np.concatenate([green, yellower, blue]), hue_blur=0.25)
+    assert colour_distances(plain[1:2], plain[:1], 1)[0] == pytest.approx(2.0)  # no bin in common
+    assert colour_distances(blurred[1:2], blurred[:1], 1)[0] == pytest.approx(1.0)
+    assert colour_distances(blurred[2:3], blurred[:1], 1)[0] == pytest.approx(2.0)
+
+
+def test_a_power_below_one_lets_small_patches_of_colour_count_against_the_pitch():
+    pitch = solid((0, 160, 0), size=(20, 20))
+    kit = pitch.copy()
+    kit[0, :2, :2] = (200, 0, 0)  # 1 % of the frame in a colour the pitch has no trace of
+    plain = colour_descriptors(np.concatenate([pitch, kit]))
+    rooted = colour_descriptors(np.concatenate([pitch, kit]), power=0.5)
+    assert colour_distances(plain[1:], plain[:1], 1)[0] == pytest.approx(0.02)
+    assert colour_distances(rooted[1:], rooted[:1], 1)[0] > 0.1  # sqrt(0.01) + (1 - sqrt(0.99))
+
+
+@pytest.mark.parametrize("kwargs", [{"hue_blur": -0.1}, {"hue_blur": 0.5}, {"power": 0.0}, {"power": 1.5}])
+def test_colour_descriptors_refuse_settings_outside_their_range(kwargs):
+    with pytest.raises(ValueError):
+        colour_descriptors(solid((0, 160, 0)), **kwargs)

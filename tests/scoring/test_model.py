@@ -1,6 +1,8 @@
+import numpy as np
 import pytest
 import torch
 
+from scoring.colour import hsv_histograms
 from scoring.model import ConvVAE, VAEConfig, kl_divergence, vae_loss
 
 
@@ -38,6 +40,21 @@ def test_config_rejects_impossible_values():
         VAEConfig(error_quantile=1.5)
     with pytest.raises(ValueError):
         VAEConfig.from_dict({"height": 54, "colour": "red"})
+    with pytest.raises(ValueError):
+        VAEConfig(colour_hue_blur=0.5)
+    with pytest.raises(ValueError):
+        VAEConfig(colour_power=0.0)
+
+
+def test_a_configuration_saved_before_the_colour_descriptor_settings_scores_colours_as_it_did():
+    newer = ("colour_hue_blur", "colour_power")
+    saved = {k: v for k, v in VAEConfig(colour_weight=0.8).to_dict().items() if k not in newer}
+    config = VAEConfig.from_dict(saved)
+    assert (config.colour_hue_blur, config.colour_power) == (0.0, 1.0)
+    frames = np.random.default_rng(0).integers(0, 256, (3, 6, 8, 3)).astype(np.uint8)
+    np.testing.assert_array_equal(
+        config.colour_descriptors(frames), hsv_histograms(frames, config.colour_grid)
+    )
 
 
 def test_config_round_trips_through_a_dict():
