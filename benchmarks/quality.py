@@ -17,6 +17,7 @@ import copy
 import dataclasses
 import datetime as dt
 import json
+import shlex
 import sys
 import time
 import zlib
@@ -155,6 +156,24 @@ VARIANTS = {
         Variant(
             "colour: hue blur 0.25, power 0.7", colour=(("colour_hue_blur", 0.25), ("colour_power", 0.7))
         ),
+        Variant(
+            "colour: hue blur 0.25, power 0.85, percentile 90",
+            colour=(("colour_hue_blur", 0.25), ("colour_power", 0.85)),
+            percentile=90.0,
+        ),
+        Variant(
+            "colour: hue blur 0.25, power 0.85, percentile 99",
+            colour=(("colour_hue_blur", 0.25), ("colour_power", 0.85)),
+            percentile=99.0,
+        ),
+        Variant("colour: hue blur 0.33", colour=(("colour_hue_blur", 0.33), ("colour_power", 1.0))),
+        Variant("colour: hue blur 0.4", colour=(("colour_hue_blur", 0.4), ("colour_power", 1.0))),
+        Variant("colour: hue blur 0.1", colour=(("colour_hue_blur", 0.1), ("colour_power", 1.0))),
+        Variant(
+            "colour: hue blur 0.25, power 0.93", colour=(("colour_hue_blur", 0.25), ("colour_power", 0.93))
+        ),
+        Variant("colour: hue blur 0.25, percentile 97", colour=(("colour_hue_blur", 0.25),), percentile=97.0),
+        Variant("colour: hue blur 0.25, percentile 90", colour=(("colour_hue_blur", 0.25),), percentile=90.0),
     )
 }
 
@@ -384,7 +403,7 @@ def main() -> None:
         result = run(args)
         result["wall_s"] = time.perf_counter() - started
         result["date"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        result["command"] = "nice -n 19 .venv/bin/python -m benchmarks.quality " + " ".join(
+        result["command"] = ".venv/bin/python -m benchmarks.quality " + shlex.join(
             a for a in sys.argv[1:] if a != "--write-docs"
         )
         result["broadcasts"], result["seed"] = args.broadcasts, args.seed

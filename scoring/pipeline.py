@@ -100,7 +100,8 @@ def default_model_config() -> VAEConfig:
     """The configuration ``benchmarks/quality.py`` found best (docs/BENCHMARKS.md): the reconstruction error
     is the 15th percentile of a frame's per-pixel errors, each divided by that pixel's median error on unseen
     matches, and the score combines it with the frame's colour distance to the reference frames (weight 0.8
-    in the log domain; one HSV histogram per quarter of the frame, 256 reference frames)."""
+    in the log domain; one HSV histogram per quarter of the frame, each hue bin sharing a quarter of its mass
+    with each neighbouring hue, 256 reference frames)."""
     return VAEConfig(
         error_quantile=0.15,
         normalise_pixels=True,
@@ -108,6 +109,7 @@ def default_model_config() -> VAEConfig:
         colour_weight=0.8,
         colour_grid=2,
         colour_references=256,
+        colour_hue_blur=0.25,
     )
 
 
