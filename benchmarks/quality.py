@@ -43,7 +43,7 @@ from benchmarks.protocol import (
 from benchmarks.quality_metrics import Interval, separation
 from benchmarks.quality_report import markdown, write_docs
 from scoring.calibration import recalibrate
-from scoring.colour import reference_subset
+from scoring.colour import combine, reference_subset
 from scoring.frames import SamplingSpec
 from scoring.model import VAEConfig
 from scoring.pipeline import (
@@ -122,7 +122,7 @@ class Variant:
 
 SHOTS = dataclasses.replace(default_temporal_params(), shot_max_s=10.0)
 # the colour term's settings that a variant may change without retraining (``rebuilt_colours``)
-COLOUR_FIELDS = ("colour_hue_blur", "colour_power")
+COLOUR_FIELDS = ("colour_hue_blur", "colour_power", "colour_weight")
 # one clip of each confounder sport that has a second clip to test on (the others would leave no test)
 NEGATIVES = ("american_football/sbriggssjc__IMG_7593", "other_sports/adityavinay1002__cricket_ecb_match")
 VARIANTS = {
@@ -174,6 +174,10 @@ VARIANTS = {
         ),
         Variant("colour: hue blur 0.25, percentile 97", colour=(("colour_hue_blur", 0.25),), percentile=97.0),
         Variant("colour: hue blur 0.25, percentile 90", colour=(("colour_hue_blur", 0.25),), percentile=90.0),
+        Variant("colour weight 0.6", colour=(("colour_weight", 0.6),)),
+        Variant("colour weight 0.7", colour=(("colour_weight", 0.7),)),
+        Variant("colour weight 0.9", colour=(("colour_weight", 0.9),)),
+        Variant("colour weight 0.95", colour=(("colour_weight", 0.95),)),
     )
 }
 
@@ -267,31 +271,32 @@ def rebuilt_colours(trained: TrainedCategory, config: VAEConfig, clips: list[np.
                     negatives: np.ndarray | None) -> TrainedCategory:  # fmt: skip
     """The model as ``train_category`` would have made it with ``config``'s colour term (same VAE): the
     reference and negative reference from ``clips`` (the frames (n_k, H, W, 3) of each clip it trained on,
-    in training order) and ``negatives``, and each held-out loss times (new held-out colour distance / old)
-    ** colour_weight, the held-out distances being leave-one-clip-out as in training. Raises ValueError when
-    the weight differs or the clips do not match the model's held-out losses."""
-    if config.colour_weight != trained.config.colour_weight or config.colour_weight <= 0:
-        raise ValueError("only the colour term's descriptors and negatives can be rebuilt, not its weight")
+    in training order) and ``negatives``, and each held-out loss recombined from its VAE part and the new
+    leave-one-clip-out colour distance, as in training. A held-out loss is vae ** (1 - w) * colour ** w
+    (``scoring.colour.combine``), so its VAE part is recovered exactly from the old colour distance and
+    weight. Raises ValueError when either weight is 0 (no colour term to rebuild) or the clips do not match
+    the model's held-out losses."""
+    old_weight, new_weight = trained.config.colour_weight, config.colour_weight
+    if old_weight <= 0 or new_weight <= 0:
+        raise ValueError("a colour term can only be rebuilt between two non-zero weights")
     frames = np.concatenate(clips)
     groups = np.concatenate([np.full(len(c), k) for k, c in enumerate(clips)])
     old, new = trained.config.colour_descriptors(frames), config.colour_descriptors(frames)
     old_negatives = trained.model.negative_reference if len(trained.model.negative_reference) else None
     new_negatives = negative_reference(negatives, config)
-    factor = np.concatenate(
-        [
-            held_out_colour(new, groups == g, config, new_negatives)
-            / held_out_colour(old, groups == g, trained.config, old_negatives)
-            for g in np.unique(groups)
-        ]
+    old_colour, new_colour = (
+        np.concatenate([held_out_colour(h, groups == g, c, n) for g in np.unique(groups)])
+        for h, c, n in ((old, trained.config, old_negatives), (new, config, new_negatives))
     )
-    if len(factor) != len(trained.calibration.held_out_losses):
+    if len(new_colour) != len(trained.calibration.held_out_losses):
         raise ValueError("the training clips do not match the model's held-out losses")
+    vae_part = (trained.calibration.held_out_losses / old_colour**old_weight) ** (1.0 / (1.0 - old_weight))
     model = copy.deepcopy(trained.model)
     model.config = config
     model.set_colour_reference(torch.from_numpy(reference_subset(new, config.colour_references)))
     empty = torch.zeros(0, new.shape[1])
     model.set_negative_reference(empty if new_negatives is None else new_negatives)
-    held_out = trained.calibration.held_out_losses * factor**config.colour_weight
+    held_out = combine(vae_part, new_colour, new_weight)
     negative_losses = np.zeros(0) if negatives is None else frame_errors(model, negatives)
     calibration = recalibrate(
         dataclasses.replace(trained.calibration, held_out_losses=held_out), negative_losses=negative_losses

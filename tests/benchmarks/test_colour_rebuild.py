@@ -69,9 +69,19 @@ def test_negative_colours_rebuilt_on_a_model_trained_without_negatives():
     assert rebuilt.threshold == pytest.approx(direct.threshold, rel=1e-5)
 
 
-def test_the_weight_of_the_colour_term_cannot_be_rebuilt():
+def test_another_weight_of_the_colour_term_matches_training_with_it():
+    target = dataclasses.replace(PLAIN, colour_weight=0.9, colour_hue_blur=0.25)
+    rebuilt = rebuilt_colours(trained(PLAIN), target, [c.frames for c in clips()], None)
+    direct = trained(target)
+    np.testing.assert_allclose(
+        rebuilt.calibration.held_out_losses, direct.calibration.held_out_losses, rtol=1e-5
+    )
+    assert rebuilt.threshold == pytest.approx(direct.threshold, rel=1e-5)
+
+
+def test_a_colour_term_cannot_be_rebuilt_from_or_to_none():
     model, frames = trained(PLAIN), [c.frames for c in clips()]
     with pytest.raises(ValueError, match="weight"):
-        rebuilt_colours(model, dataclasses.replace(PLAIN, colour_weight=0.5), frames, None)
+        rebuilt_colours(model, dataclasses.replace(PLAIN, colour_weight=0.0), frames, None)
     with pytest.raises(ValueError, match="held-out losses"):
         rebuilt_colours(model, PLAIN, frames[:2], None)
