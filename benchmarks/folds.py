@@ -9,7 +9,6 @@ the sampling rate and the negatives, so a rerun with the same settings only scor
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -39,7 +38,7 @@ def model_key(options: TrainingOptions, fps: float | None, negatives: tuple[str,
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
-def add_fold_epochs(parser: argparse.ArgumentParser) -> None:
+def add_fold_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fold-epochs",
         type=int,
@@ -47,15 +46,28 @@ def add_fold_epochs(parser: argparse.ArgumentParser) -> None:
         help="epochs of each leave-one-clip-out calibration model (default: the product's); fewer is a "
         "cheaper fold model on a busy machine, cached under its own key",
     )
+    parser.add_argument(
+        "--train-option",
+        action="append",
+        default=[],
+        metavar="SECTION.FIELD=VALUE",
+        help="train the fold models with this setting instead of the product's (e.g. train.zoom_max=1.5, "
+        "model.error_quantile=0.3); repeatable, cached under its own key",
+    )
 
 
 def fold_options(args: argparse.Namespace) -> TrainingOptions:
-    """Default training options, but for ``--fold-epochs`` when given."""
-    options = TrainingOptions()
-    if getattr(args, "fold_epochs", None) is None:
-        return options
-    calibration = dataclasses.replace(options.calibration, fold_epochs=args.fold_epochs)
-    return dataclasses.replace(options, calibration=calibration)
+    """Default training options, but for ``--fold-epochs`` and ``--train-option`` when given."""
+    options = TrainingOptions().to_dict()
+    if getattr(args, "fold_epochs", None) is not None:
+        options["calibration"]["fold_epochs"] = args.fold_epochs
+    for setting in getattr(args, "train_option", None) or []:
+        name, _, value = setting.partition("=")
+        section, _, field = name.partition(".")
+        if section not in options or field not in options[section] or not value:
+            raise SystemExit(f"--train-option {setting}: expected SECTION.FIELD=VALUE with an existing field")
+        options[section][field] = json.loads(value)
+    return TrainingOptions.from_dict(options)
 
 
 def match_paths(data: Path) -> dict[str, Path]:
@@ -102,7 +114,7 @@ def main() -> None:
     parser.add_argument("--data", default="../shared/data", type=Path)
     parser.add_argument("--out", default="benchmarks/out", type=Path)
     parser.add_argument("--only", nargs="*", default=None, help="held-out matches to train (default all)")
-    add_fold_epochs(parser)
+    add_fold_options(parser)
     args = parser.parse_args()
     cache = ClipCache(args.out / "frames")
     options = fold_options(args)

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from benchmarks import comskip_peer
-from benchmarks.folds import add_fold_epochs, fold_model, fold_options, match_paths
+from benchmarks.folds import add_fold_options, fold_model, fold_options, match_paths
 from benchmarks.protocol import (
     BROADCAST_FPS,
     CONFOUNDER_FOLDERS,
@@ -122,7 +122,14 @@ class Variant:
 
 SHOTS = dataclasses.replace(default_temporal_params(), shot_max_s=10.0)
 # the colour term's settings that a variant may change without retraining (``rebuilt_colours``)
-COLOUR_FIELDS = ("colour_hue_blur", "colour_power", "colour_weight")
+COLOUR_FIELDS = (
+    "colour_hue_blur",
+    "colour_power",
+    "colour_weight",
+    "colour_grid",
+    "colour_neighbours",
+    "colour_references",
+)
 # one clip of each confounder sport that has a second clip to test on (the others would leave no test)
 NEGATIVES = ("american_football/sbriggssjc__IMG_7593", "other_sports/adityavinay1002__cricket_ecb_match")
 VARIANTS = {
@@ -178,6 +185,10 @@ VARIANTS = {
         Variant("colour weight 0.7", colour=(("colour_weight", 0.7),)),
         Variant("colour weight 0.9", colour=(("colour_weight", 0.9),)),
         Variant("colour weight 0.95", colour=(("colour_weight", 0.95),)),
+        Variant("colour: 10 neighbours", colour=(("colour_neighbours", 10),)),
+        Variant("colour: 1,024 reference frames", colour=(("colour_references", 1024),)),
+        Variant("colour: 3x3 grid", colour=(("colour_grid", 3),)),
+        Variant("colour: whole frame (no grid)", colour=(("colour_grid", 1),)),
     )
 }
 
@@ -396,7 +407,7 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--only", nargs="*", default=None, help="held-out matches to evaluate (default all)")
     parser.add_argument("--no-comskip", dest="comskip", action="store_false")
-    add_fold_epochs(parser)
+    add_fold_options(parser)
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--json", type=Path, default=None, help="also dump all figures here")
     parser.add_argument("--from-json", type=Path, default=None, help="only re-render an earlier --json")
