@@ -189,6 +189,29 @@ VARIANTS = {
         Variant("colour: 1,024 reference frames", colour=(("colour_references", 1024),)),
         Variant("colour: 3x3 grid", colour=(("colour_grid", 3),)),
         Variant("colour: whole frame (no grid)", colour=(("colour_grid", 1),)),
+        *(
+            Variant(f"temporal: {name}", scorer(dataclasses.replace(default_temporal_params(), **changes)))
+            for name, changes in (
+                ("window 0.5 s", {"window_s": 0.5}),
+                ("window 1 s", {"window_s": 1.0}),
+                ("window 2 s", {"window_s": 2.0}),
+                ("window 3 s", {"window_s": 3.0}),
+                ("min segment 1 s", {"min_segment_s": 1.0}),
+                ("min segment 3 s", {"min_segment_s": 3.0}),
+                ("window 2 s, min segment 3 s", {"window_s": 2.0, "min_segment_s": 3.0}),
+                ("hysteresis 0.8", {"low": 0.8}),
+                ("no hysteresis", {"low": 1.0}),
+                ("snap to cuts 1 s", {"snap_to_cuts_s": 1.0}),
+                ("hysteresis 0.95", {"low": 0.95}),
+                ("window 2 s, hysteresis 0.95", {"window_s": 2.0, "low": 0.95}),
+                ("window 2 s, no hysteresis", {"window_s": 2.0, "low": 1.0}),
+                ("window 3 s, no hysteresis", {"window_s": 3.0, "low": 1.0}),
+                (
+                    "window 2 s, no hysteresis, min segment 3 s",
+                    {"window_s": 2.0, "low": 1.0, "min_segment_s": 3.0},
+                ),
+            )
+        ),
     )
 }
 

@@ -56,7 +56,7 @@ class Segment(TimecodedSpan):
 class TemporalParams:
     """Everything that turns frame scores into segments; the defaults are tuned by the quality benchmark."""
 
-    window_s: float = 1.0  # centred rolling-median window
+    window_s: float = 2.0  # centred rolling-median window (1 s until the nine-fold sweep, docs/BENCHMARKS.md)
     low: float = 0.9  # leave "out" only once the smoothed score drops to this
     high: float = 1.0  # enter "out" when the smoothed score rises above this
     min_segment_s: float = 2.0  # shorter runs are merged into their neighbours

@@ -22,7 +22,9 @@ def held_out(seed: int = 0, n: int = 9000) -> np.ndarray:
 def test_a_higher_threshold_gives_fewer_false_alarms_per_hour():
     losses = held_out()
     assert held_out_hours(losses, FPS) == pytest.approx(0.5)
-    rates = [false_alarms_per_hour(losses, t, FPS) for t in (1.05, 1.2, 1.5, 2.0)]
+    # above the in-category noise (sd 0.05), where each alarm is a burst; at 1.05 the noise's own runs merge
+    # with the bursts into fewer, longer segments, so the count is not monotonic there
+    rates = [false_alarms_per_hour(losses, t, FPS) for t in (1.1, 1.2, 1.5, 2.0)]
     assert rates == sorted(rates, reverse=True) and rates[0] > rates[-1]
     assert false_alarms_per_hour(losses, losses.max() * 1.01, FPS) == 0.0
     # one burst of ten seconds above the threshold is one alarm in half an hour: two per hour
