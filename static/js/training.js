@@ -88,17 +88,24 @@
     const jobId = Number(el.dataset.jobId);
     const wasRunning = el.dataset.jobStatus && !TERMINAL.includes(el.dataset.jobStatus);
     // A snapshot (on connect, reconnect or after a gap) holds the whole loss history: redraw from it.
+    // Show the calibration and final figures once the job is done: reload the page once. A job that finished
+    // before the live connection opened is only in its first message, the snapshot.
+    let reloading = false;
+    function reloadIfDone(event) {
+      if (reloading || !wasRunning || event.status !== "succeeded") return;
+      reloading = true;
+      setTimeout(() => window.location.reload(), 800);
+    }
     document.addEventListener("offside:snapshot", (e) => {
-      if (e.detail.id !== jobId || !e.detail.epochs) return;
-      chart.reset(e.detail.epochs);
-      chart.draw();
+      if (e.detail.id !== jobId) return;
+      if (e.detail.epochs) { chart.reset(e.detail.epochs); chart.draw(); }
+      reloadIfDone(e.detail);
     });
     document.addEventListener("offside:job", (e) => {
       const event = e.detail;
       if (event.id !== jobId) return;
       if (event.val_loss !== undefined) { chart.add(event); chart.draw(); }
-      // Show the calibration and final figures once the job is done: reload the page once.
-      if (wasRunning && event.status === "succeeded") setTimeout(() => window.location.reload(), 800);
+      reloadIfDone(event);
     });
   }
 

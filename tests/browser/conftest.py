@@ -28,6 +28,18 @@ def off_the_page_thread(change) -> None:
         pool.submit(change).result()
 
 
+def finish_before_the_live_connection(page, job, work) -> None:
+    """Make ``job`` end (``work(job, report)`` as the worker runs it, then succeeded) after the next page is
+    drawn but before its live connection opens: the only message about it is that connection's snapshot."""
+    from tests.report_fixtures import ignore_progress
+
+    def finish(route, request):
+        off_the_page_thread(lambda: job.succeed(work(job, ignore_progress)))
+        route.continue_()
+
+    page.route("**/js/jobs*.js", finish)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -6,10 +6,11 @@ import shutil
 
 import pytest
 
-from tests.browser.conftest import off_the_page_thread
+from tests.browser.conftest import finish_before_the_live_connection, off_the_page_thread
 from tests.browser.test_datasets_in_the_browser import log_in
-from tests.report_fixtures import scored_run
-from webapp.models import Job
+from tests.report_fixtures import scored_run, trained_model
+from tests.training_fixtures import ready_video
+from webapp.models import Job, ScoringRun
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -36,6 +37,20 @@ CURSOR_DRAWN = "(document.getElementById('timeline').layout.shapes || []).some((
 
 def image_loaded(page, selector: str) -> None:
     page.wait_for_function(IMAGE_LOADED, arg=selector)
+
+
+def test_a_run_page_opened_before_its_job_finished_shows_the_report_once_it_has(page, owner, tmp_path):
+    from workers.score_runs import score_video_work
+
+    model = trained_model(owner, tmp_path)
+    clip = ready_video(owner, tmp_path, "quick.mp4", [("field", 2.0), ("studio", 1.0)])
+    run = ScoringRun.start(clip, [model], owner, {}, fps=5.0, enqueue=False)
+    log_in(page, owner)
+    finish_before_the_live_connection(page, run.job, score_video_work)  # drawn queued, then finished
+    page.goto(f"/runs/{run.pk}/")
+    page.locator("#report-link").wait_for()  # the page reloaded itself with the finished run
+    run.refresh_from_db()
+    assert run.status == "succeeded"
 
 
 def test_click_on_the_timeline_shows_the_frame_and_its_heatmap(worker, page, owner, tmp_path):

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from tests.browser.conftest import finish_before_the_live_connection
 from tests.browser.test_datasets_in_the_browser import log_in
 from tests.integration.helpers import STATE_WAIT_MS, wait_for_job
 from tests.training_fixtures import TINY_CONFIG, category_with_clip, ready_video
@@ -35,6 +36,19 @@ def test_training_from_the_category_page_shows_progress_until_done(worker, page,
     model = TrainedModel.objects.get(category=category)
     assert model.status == "ready" and model.is_active
     assert [p["epoch"] for p in model.curves["epochs"]] == [1, 2]
+
+
+def test_a_model_page_opened_before_its_training_finished_shows_the_calibration_once_it_has(
+    page, owner, tmp_path
+):
+    from workers.training import train_category_work
+
+    category = category_with_clip(owner, ready_video(owner, tmp_path, "pitch.mp4", [("field", 3.0)]))
+    model = TrainedModel.start_training(category, owner, TINY_CONFIG, enqueue=False)
+    log_in(page, owner)
+    finish_before_the_live_connection(page, model.job, train_category_work)  # drawn queued, then finished
+    page.goto(f"/models/{model.pk}/")
+    page.locator("#threshold").wait_for(timeout=STATE_WAIT_MS)  # it reloaded itself with the calibration
 
 
 def test_staff_recalibrate_a_version_from_the_admin(worker, page, owner, staff, tmp_path):
