@@ -155,40 +155,39 @@ VARIANTS = {
         Variant(
             "negative colours, percentile 80", negatives=NEGATIVES, percentile=80.0, negative_colours=True
         ),
-        Variant("colour: plain histograms", colour=(("colour_hue_blur", 0.0), ("colour_power", 1.0))),
-        Variant("colour: hue blur 0.25", colour=(("colour_hue_blur", 0.25), ("colour_power", 1.0))),
-        Variant(
-            "colour: hue blur 0.25, power 0.85", colour=(("colour_hue_blur", 0.25), ("colour_power", 0.85))
+        *(
+            Variant(name, colour=tuple(settings.items()), percentile=percentile)
+            for name, settings, percentile in (
+                ("colour: plain histograms", {"colour_hue_blur": 0.0, "colour_power": 1.0}, None),
+                ("colour: hue blur 0.1", {"colour_hue_blur": 0.1, "colour_power": 1.0}, None),
+                ("colour: hue blur 0.25", {"colour_hue_blur": 0.25, "colour_power": 1.0}, None),
+                ("colour: hue blur 0.33", {"colour_hue_blur": 0.33, "colour_power": 1.0}, None),
+                ("colour: hue blur 0.4", {"colour_hue_blur": 0.4, "colour_power": 1.0}, None),
+                ("colour: hue blur 0.25, percentile 90", {"colour_hue_blur": 0.25}, 90.0),
+                ("colour: hue blur 0.25, percentile 97", {"colour_hue_blur": 0.25}, 97.0),
+                ("colour: hue blur 0.25, power 0.93", {"colour_hue_blur": 0.25, "colour_power": 0.93}, None),
+                ("colour: hue blur 0.25, power 0.85", {"colour_hue_blur": 0.25, "colour_power": 0.85}, None),
+                (
+                    "colour: hue blur 0.25, power 0.85, percentile 90",
+                    {"colour_hue_blur": 0.25, "colour_power": 0.85},
+                    90.0,
+                ),
+                (
+                    "colour: hue blur 0.25, power 0.85, percentile 99",
+                    {"colour_hue_blur": 0.25, "colour_power": 0.85},
+                    99.0,
+                ),
+                ("colour: hue blur 0.25, power 0.7", {"colour_hue_blur": 0.25, "colour_power": 0.7}, None),
+                ("colour weight 0.6", {"colour_weight": 0.6}, None),
+                ("colour weight 0.7", {"colour_weight": 0.7}, None),
+                ("colour weight 0.9", {"colour_weight": 0.9}, None),
+                ("colour weight 0.95", {"colour_weight": 0.95}, None),
+                ("colour: 10 neighbours", {"colour_neighbours": 10}, None),
+                ("colour: 1,024 reference frames", {"colour_references": 1024}, None),
+                ("colour: 3x3 grid", {"colour_grid": 3}, None),
+                ("colour: whole frame (no grid)", {"colour_grid": 1}, None),
+            )
         ),
-        Variant(
-            "colour: hue blur 0.25, power 0.7", colour=(("colour_hue_blur", 0.25), ("colour_power", 0.7))
-        ),
-        Variant(
-            "colour: hue blur 0.25, power 0.85, percentile 90",
-            colour=(("colour_hue_blur", 0.25), ("colour_power", 0.85)),
-            percentile=90.0,
-        ),
-        Variant(
-            "colour: hue blur 0.25, power 0.85, percentile 99",
-            colour=(("colour_hue_blur", 0.25), ("colour_power", 0.85)),
-            percentile=99.0,
-        ),
-        Variant("colour: hue blur 0.33", colour=(("colour_hue_blur", 0.33), ("colour_power", 1.0))),
-        Variant("colour: hue blur 0.4", colour=(("colour_hue_blur", 0.4), ("colour_power", 1.0))),
-        Variant("colour: hue blur 0.1", colour=(("colour_hue_blur", 0.1), ("colour_power", 1.0))),
-        Variant(
-            "colour: hue blur 0.25, power 0.93", colour=(("colour_hue_blur", 0.25), ("colour_power", 0.93))
-        ),
-        Variant("colour: hue blur 0.25, percentile 97", colour=(("colour_hue_blur", 0.25),), percentile=97.0),
-        Variant("colour: hue blur 0.25, percentile 90", colour=(("colour_hue_blur", 0.25),), percentile=90.0),
-        Variant("colour weight 0.6", colour=(("colour_weight", 0.6),)),
-        Variant("colour weight 0.7", colour=(("colour_weight", 0.7),)),
-        Variant("colour weight 0.9", colour=(("colour_weight", 0.9),)),
-        Variant("colour weight 0.95", colour=(("colour_weight", 0.95),)),
-        Variant("colour: 10 neighbours", colour=(("colour_neighbours", 10),)),
-        Variant("colour: 1,024 reference frames", colour=(("colour_references", 1024),)),
-        Variant("colour: 3x3 grid", colour=(("colour_grid", 3),)),
-        Variant("colour: whole frame (no grid)", colour=(("colour_grid", 1),)),
         *(
             Variant(f"temporal: {name}", scorer(dataclasses.replace(default_temporal_params(), **changes)))
             for name, changes in (

@@ -14,6 +14,8 @@
 // A job's socket first sends a snapshot (type "job.snapshot"), then events numbered by "seq": an event the
 // snapshot already holds is dropped, and a gap in the numbers asks the server for a new snapshot. The
 // snapshot is dispatched as the DOM event "offside:snapshot", every event as "offside:job".
+//   [data-reload-when-succeeded="<id>"]  a page drawn before job <id> ended reloads once when it succeeds, told
+//                                 by an event or, when the job ended before the socket opened, the snapshot
 (function () {
   "use strict";
 
@@ -40,6 +42,7 @@
       onEvent(event);
       const name = event.type === "job.snapshot" ? "offside:snapshot" : "offside:job";
       document.dispatchEvent(new CustomEvent(name, { detail: event }));
+      reloadWhenSucceeded(event);
     }
     function receive(event) {
       if (event.type === "job.snapshot") { lastSeq = event.seq; deliver(event); return; }
@@ -73,6 +76,14 @@
     }
     open();
     return { stop() { stopped = true; if (socket) socket.close(); } };
+  }
+
+  let reloading = false;
+  function reloadWhenSucceeded(event) {
+    if (reloading || event.status !== "succeeded") return;
+    if (!document.querySelector('[data-reload-when-succeeded="' + event.id + '"]')) return;
+    reloading = true;
+    setTimeout(() => window.location.reload(), 800);
   }
 
   function formatSeconds(seconds) {

@@ -3,7 +3,6 @@
 (function () {
   "use strict";
 
-  const TERMINAL = ["succeeded", "failed", "cancelled"];
   const LAYOUT = {
     // automargin keeps the axis titles clear of the tick labels (without it "epoch" sat on the "10")
     margin: { l: 56, r: 16, t: 16, b: 72 },
@@ -86,26 +85,17 @@
     (readJson("live-epochs") || []).forEach((p) => chart.add(p));
     chart.draw();
     const jobId = Number(el.dataset.jobId);
-    const wasRunning = el.dataset.jobStatus && !TERMINAL.includes(el.dataset.jobStatus);
-    // A snapshot (on connect, reconnect or after a gap) holds the whole loss history: redraw from it.
-    // Show the calibration and final figures once the job is done: reload the page once. A job that finished
-    // before the live connection opened is only in its first message, the snapshot.
-    let reloading = false;
-    function reloadIfDone(event) {
-      if (reloading || !wasRunning || event.status !== "succeeded") return;
-      reloading = true;
-      setTimeout(() => window.location.reload(), 800);
-    }
+    // A snapshot (on connect, reconnect or after a gap) holds the whole loss history: redraw from it. Once the
+    // job succeeds, jobs.js reloads the page (data-reload-when-succeeded) to show the calibration.
     document.addEventListener("offside:snapshot", (e) => {
-      if (e.detail.id !== jobId) return;
-      if (e.detail.epochs) { chart.reset(e.detail.epochs); chart.draw(); }
-      reloadIfDone(e.detail);
+      if (e.detail.id !== jobId || !e.detail.epochs) return;
+      chart.reset(e.detail.epochs);
+      chart.draw();
     });
     document.addEventListener("offside:job", (e) => {
       const event = e.detail;
       if (event.id !== jobId) return;
       if (event.val_loss !== undefined) { chart.add(event); chart.draw(); }
-      reloadIfDone(event);
     });
   }
 
