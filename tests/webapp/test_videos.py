@@ -84,6 +84,19 @@ def test_a_failed_video_shows_its_reason(owner_client, owner):
     assert "The file is empty (0 bytes)." in page and "Retry processing" in page
 
 
+@pytest.mark.parametrize(
+    ("size", "shown", "exact"),
+    [(0, "0\xa0bytes</dd>", False), (512, "512\xa0bytes</dd>", False), (1_500_000, "1.4\xa0MB", True)],
+)
+def test_the_exact_size_is_added_only_where_the_readable_one_is_rounded(
+    owner_client, owner, size, shown, exact
+):
+    row = make_row(owner, "sized", size_bytes=size)
+    page = owner_client.get(reverse("video_detail", args=[row.pk])).content.decode()
+    assert shown in page
+    assert (f"({size} bytes)" in page) is exact
+
+
 class TestRangeRequests:
     def test_the_whole_file_without_a_range(self, owner_client, video):
         response = owner_client.get(reverse("video_file", args=[video.pk]))
