@@ -129,6 +129,7 @@ COLOUR_FIELDS = (
     "colour_grid",
     "colour_neighbours",
     "colour_references",
+    "colour_cell_neighbours",
 )
 # one clip of each confounder sport that has a second clip to test on (the others would leave no test)
 NEGATIVES = ("american_football/sbriggssjc__IMG_7593", "other_sports/adityavinay1002__cricket_ecb_match")
@@ -186,6 +187,31 @@ VARIANTS = {
                 ("colour: 1,024 reference frames", {"colour_references": 1024}, None),
                 ("colour: 3x3 grid", {"colour_grid": 3}, None),
                 ("colour: whole frame (no grid)", {"colour_grid": 1}, None),
+                (
+                    "colour: 2x2 grid, cell neighbours",
+                    {"colour_grid": 2, "colour_cell_neighbours": True},
+                    None,
+                ),
+                (
+                    "colour: 3x3 grid, cell neighbours",
+                    {"colour_grid": 3, "colour_cell_neighbours": True},
+                    None,
+                ),
+                (
+                    "colour: 4x4 grid, cell neighbours",
+                    {"colour_grid": 4, "colour_cell_neighbours": True},
+                    None,
+                ),
+                (
+                    "colour: 3x3 grid, cell neighbours, 1,024 references",
+                    {"colour_grid": 3, "colour_cell_neighbours": True, "colour_references": 1024},
+                    None,
+                ),
+                (
+                    "colour: 3x3 grid, cell neighbours, weight 0.9",
+                    {"colour_grid": 3, "colour_cell_neighbours": True, "colour_weight": 0.9},
+                    None,
+                ),
             )
         ),
         *(

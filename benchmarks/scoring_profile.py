@@ -75,9 +75,8 @@ def stages(video: str, model_dir: Path, reuse_below: float, batch: int) -> str:
             vae = s.timed("quantile / pixel scale", lambda e: scorer.model_error(model, e).double().numpy(),
                           per_pixel)  # fmt: skip
             hists = s.timed("HSV histograms", cfg.colour_descriptors, chunk)
-            dist = s.timed("colour kNN", colour.colour_distances, hists, model.colour_reference,
-                           cfg.colour_neighbours)  # fmt: skip
-            dist = dist * colour.negative_factor(hists, dist, model.negative_reference, cfg.colour_neighbours)
+            dist = s.timed("colour kNN", cfg.colour_distances, hists, model.colour_reference)
+            dist = dist * cfg.negative_factor(hists, dist, model.negative_reference)
             errors[start : start + len(chunk)] = colour.combine(vae, dist, cfg.colour_weight)
     scores = errors[where][None] / trained.threshold
     cuts = s.timed("shot cuts", detect_shot_cuts, frameset.timestamps_s, frameset.frames)

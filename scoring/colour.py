@@ -105,12 +105,31 @@ def reference_subset(histograms: np.ndarray, limit: int) -> np.ndarray:
 
 
 def colour_distances(histograms: np.ndarray, reference: torch.Tensor | np.ndarray, neighbours: int = 5,
-                     batch_size: int = 512) -> np.ndarray:  # fmt: skip
+                     batch_size: int = 512, cells: int = 1) -> np.ndarray:  # fmt: skip
     """(N,) mean L1 distance of each histogram to its ``neighbours`` nearest reference histograms (0..2 for
-    plain histograms, more after a ``colour_descriptors`` power below 1)."""
+    plain histograms, more after a ``colour_descriptors`` power below 1).
+
+    With ``cells`` > 1 the descriptors (N, D) and (R, D) are ``cells`` equal parts, one per grid cell, and
+    each cell finds its own nearest reference cells at the same position, in any reference frame; the
+    distance is the sum over cells (same 0..2 scale). A frame made of familiar parts in a combination no
+    reference frame shows (an unseen match's close-up: its grass like one match's, its stands like
+    another's) is then near, as a whole-frame comparison would not find it."""
     reference = torch.as_tensor(reference, dtype=torch.float32).cpu()
     if len(reference) == 0:
         raise ValueError("the colour reference is empty")
+    if cells > 1:
+        if histograms.shape[1] % cells or reference.shape[1] % cells:
+            raise ValueError(
+                f"descriptors of {histograms.shape[1]} values cannot be split into {cells} cells"
+            )
+        parts = histograms.reshape(len(histograms), cells, -1)
+        references = reference.reshape(len(reference), cells, -1)
+        return sum(
+            colour_distances(
+                np.ascontiguousarray(parts[:, c]), references[:, c].contiguous(), neighbours, batch_size
+            )
+            for c in range(cells)
+        )
     k = min(neighbours, len(reference))
     in_reference = (reference > 0).any(dim=0)  # (bins,) those some reference frame uses
     out = np.empty(len(histograms), dtype=np.float64)
@@ -136,15 +155,20 @@ def sparse_l1(query: torch.Tensor, reference: torch.Tensor, in_reference: torch.
 
 
 def negative_factor(
-    histograms: np.ndarray, distances: np.ndarray, negatives: torch.Tensor | np.ndarray, neighbours: int = 5
+    histograms: np.ndarray,
+    distances: np.ndarray,
+    negatives: torch.Tensor | np.ndarray,
+    neighbours: int = 5,
+    cells: int = 1,
 ) -> np.ndarray:
     """(N,) >= 1: how much nearer each frame's histogram is to the negative clips' frames than to the
     category's (``distances`` (N,) to the category's reference): d_category / d_negative where that exceeds
     1, else 1. A frame of a sport the user marked "not this category" is pushed out by as much as it resembles
-    that sport more than the category; frames nearer the category are left alone. Ones without negatives."""
+    that sport more than the category; frames nearer the category are left alone. Ones without negatives.
+    ``cells``: as in ``colour_distances``, the same as for ``distances``."""
     if len(negatives) == 0 or len(histograms) == 0:
         return np.ones(len(histograms))
-    to_negatives = colour_distances(histograms, negatives, neighbours)
+    to_negatives = colour_distances(histograms, negatives, neighbours, cells=cells)
     return np.maximum(np.asarray(distances) / np.maximum(to_negatives, 1e-6), 1.0)
 
 

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from scoring.colour import colour_descriptors, histogram_size
+from scoring.colour import colour_descriptors, colour_distances, histogram_size, negative_factor
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,10 @@ class VAEConfig:
     # the power every bin is raised to (1 and 0: plain histograms, what models saved before these existed use)
     colour_hue_blur: float = 0.0
     colour_power: float = 1.0
+    # True: each cell of the colour grid finds its own nearest reference cells and the distance sums over
+    # cells (scoring.colour.colour_distances), so familiar parts in a new combination are near; False (models
+    # saved before this existed): whole frames are compared
+    colour_cell_neighbours: bool = False
     # with negative clips, a frame whose colours are nearer theirs than the category's scores higher by that
     # ratio (scoring.colour.negative_factor); their histograms are saved with the weights
     negative_colours: bool = False
@@ -88,6 +92,21 @@ class VAEConfig:
         """uint8 RGB (N, H, W, 3) -> (N, 256 * colour_grid**2) float32 descriptors of the colour term, as
         this configuration computes them (``scoring.colour.colour_descriptors``)."""
         return colour_descriptors(frames, self.colour_grid, self.colour_hue_blur, self.colour_power)
+
+    def colour_distances(self, descriptors: np.ndarray, reference: torch.Tensor | np.ndarray) -> np.ndarray:
+        """(N,) colour distances of descriptors (N, D) from ``colour_descriptors`` to a reference (R, D), as
+        this configuration measures them (``scoring.colour.colour_distances``)."""
+        return colour_distances(descriptors, reference, self.colour_neighbours, cells=self.colour_cells())
+
+    def negative_factor(
+        self, descriptors: np.ndarray, distances: np.ndarray, negatives: torch.Tensor | np.ndarray
+    ) -> np.ndarray:
+        """(N,) >= 1: ``scoring.colour.negative_factor`` as this configuration measures distances."""
+        return negative_factor(descriptors, distances, negatives, self.colour_neighbours, self.colour_cells())
+
+    def colour_cells(self) -> int:
+        """Parts of a descriptor that find their nearest references separately (1: the whole frame)."""
+        return self.colour_grid**2 if self.colour_cell_neighbours else 1
 
     def layer_channels(self) -> list[int]:
         return [min(self.base_channels * 2**i, self.max_channels) for i in range(self.depth)]

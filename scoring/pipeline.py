@@ -17,7 +17,7 @@ import torch
 
 from scoring import calibration as cal
 from scoring.checkpoint import TrainedCategory, load_checkpoint, save_checkpoint
-from scoring.colour import colour_distances, combine, negative_factor, reference_subset
+from scoring.colour import combine, reference_subset
 from scoring.device import choose_device, describe
 from scoring.frames import FrameStream
 from scoring.heatmaps import error_heatmap_png, occlusion_heatmap_png
@@ -164,10 +164,10 @@ def held_out_colour(histograms, held_out: np.ndarray, config: VAEConfig, negativ
     if histograms is None:
         return None
     reference = torch.from_numpy(reference_subset(histograms[~held_out], config.colour_references))
-    distances = colour_distances(histograms[held_out], reference, config.colour_neighbours)
+    distances = config.colour_distances(histograms[held_out], reference)
     if negatives is None:
         return distances
-    return distances * negative_factor(histograms[held_out], distances, negatives, config.colour_neighbours)
+    return distances * config.negative_factor(histograms[held_out], distances, negatives)
 
 
 def negative_reference(negative_frames: np.ndarray | None, config: VAEConfig) -> torch.Tensor | None:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from scoring.colour import colour_distances, combine, negative_factor
+from scoring.colour import combine
 from scoring.model import ConvVAE
 
 UNKNOWN = "unknown"
@@ -188,8 +188,8 @@ def with_colour(model: ConvVAE, vae_errors: np.ndarray, frames: np.ndarray) -> n
     if cfg.colour_weight <= 0:
         return vae_errors
     histograms = cfg.colour_descriptors(frames)
-    colour = colour_distances(histograms, model.colour_reference, cfg.colour_neighbours)
-    colour = colour * negative_factor(histograms, colour, model.negative_reference, cfg.colour_neighbours)
+    colour = cfg.colour_distances(histograms, model.colour_reference)
+    colour = colour * cfg.negative_factor(histograms, colour, model.negative_reference)
     return combine(vae_errors, colour, cfg.colour_weight)
 
 

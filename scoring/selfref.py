@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 import torch
 
-from scoring.colour import colour_distances, hsv_histograms, reference_subset, sparse_l1
+from scoring.colour import hsv_histograms, reference_subset, sparse_l1
 from scoring.model import ConvVAE
 from scoring.scorer import resize_frames
 
@@ -63,8 +63,8 @@ def rescored(
     histograms = cfg.colour_descriptors(resize_frames(frames, cfg.height, cfg.width))  # (N, D)
     reference = model.colour_reference.cpu()
     own = torch.from_numpy(reference_subset(histograms[confident], options.max_frames))
-    before = colour_distances(histograms, reference, cfg.colour_neighbours)
-    after = colour_distances(histograms, torch.cat([reference, own]), cfg.colour_neighbours)
+    before = cfg.colour_distances(histograms, reference)
+    after = cfg.colour_distances(histograms, torch.cat([reference, own]))
     ratio = np.maximum(after, 1e-12) / np.maximum(before, 1e-12)
     return scores * ratio**cfg.colour_weight
 

@@ -147,3 +147,35 @@ def test_a_power_below_one_lets_small_patches_of_colour_count_against_the_pitch(
 def test_colour_descriptors_refuse_settings_outside_their_range(kwargs):
     with pytest.raises(ValueError):
         colour_descriptors(solid((0, 160, 0)), **kwargs)
+
+
+def test_cell_neighbours_sum_the_distance_of_each_cell_to_its_own_nearest_reference_cells():
+    rng = np.random.default_rng(3)
+    query, reference = rng.random((7, 4 * 16), np.float32), rng.random((12, 4 * 16), np.float32)
+    expected = np.zeros(7)
+    for cell in range(4):
+        part = slice(16 * cell, 16 * (cell + 1))
+        l1 = np.abs(query[:, None, part] - reference[None, :, part]).sum(axis=2)  # (7, 12)
+        expected += np.sort(l1, axis=1)[:, :3].mean(axis=1)
+    np.testing.assert_allclose(colour_distances(query, reference, neighbours=3, cells=4), expected, rtol=1e-5)
+    whole = colour_distances(query, reference, neighbours=3)
+    assert (expected <= whole + 1e-5).all(), "each cell choosing its neighbours can only be nearer"
+    with pytest.raises(ValueError, match="cannot be split"):
+        colour_distances(query, reference, cells=3)
+
+
+def test_familiar_parts_in_a_new_combination_are_near_only_when_cells_find_their_own_neighbours():
+    green, blue, red, yellow = (0, 160, 0), (0, 0, 200), (200, 0, 0), (220, 220, 0)
+
+    def halves(left, right):
+        return np.concatenate([solid(left, size=(6, 4)), solid(right, size=(6, 4))], axis=2)
+
+    reference = hsv_histograms(np.concatenate([halves(green, blue), halves(red, yellow)]), grid=2)
+    unseen = hsv_histograms(halves(green, yellow), grid=2)  # the left of one, the right of the other
+    assert colour_distances(unseen, reference, neighbours=1) == pytest.approx(1.0)
+    assert colour_distances(unseen, reference, neighbours=1, cells=4) == pytest.approx(0.0, abs=1e-6)
+    elsewhere = hsv_histograms(halves(blue, green), grid=2)  # familiar colours in unfamiliar places
+    assert colour_distances(elsewhere, reference, neighbours=1, cells=4) == pytest.approx(2.0)
+    negatives = torch.from_numpy(hsv_histograms(halves(green, yellow), grid=2))
+    factor = negative_factor(unseen, np.array([0.5]), negatives, neighbours=1, cells=4)
+    assert factor[0] > 1000, "the negative reference is compared cell by cell too"

@@ -1,3 +1,4 @@
+import copy
 import dataclasses
 
 import numpy as np
@@ -20,6 +21,7 @@ from scoring.pipeline import (
     score_stream,
     train_category,
 )
+from scoring.scorer import frame_errors
 from scoring.segments import TemporalParams
 from scoring.training import TrainConfig
 
@@ -160,3 +162,31 @@ def test_scoring_frames_as_they_decode_gives_the_scores_of_the_whole_video(field
     assert [(s.label, s.start_s, s.end_s) for s in streamed.segments] == [
         (s.label, s.start_s, s.end_s) for s in expected.segments
     ]
+
+
+def halves_clip(left: int, right: int, n: int = 40, seed: int = 0) -> ClipFrames:
+    """16x16 frames whose left half is one primary colour and right half another, with noise."""
+    rng = np.random.default_rng(seed)
+    frames = np.zeros((n, 16, 16, 3), dtype=np.uint8)
+    frames[:, :, :8, left] = 180
+    frames[:, :, 8:, right] = 180
+    frames = np.clip(frames + rng.integers(0, 25, frames.shape), 0, 255).astype(np.uint8)
+    return ClipFrames(frames, np.arange(n) / 10.0, f"halves{left}{right}")
+
+
+def test_cell_neighbours_are_trained_saved_and_accept_familiar_parts_in_a_new_combination(tmp_path):
+    cells = dataclasses.replace(
+        TINY, colour_weight=0.8, colour_grid=2, colour_references=32, colour_cell_neighbours=True
+    )
+    opts = dataclasses.replace(options(), model=cells)
+    trained = train_category("pitch", [halves_clip(0, 1), halves_clip(1, 2, seed=1)], options=opts)
+    save_checkpoint(trained, tmp_path / "m")
+    loaded = load_checkpoint(tmp_path / "m")
+    assert loaded.model.config.colour_cell_neighbours
+    whole = copy.deepcopy(loaded.model)
+    whole.config = dataclasses.replace(cells, colour_cell_neighbours=False)
+    recombined = halves_clip(0, 2, n=20, seed=5).frames  # the left of one clip, the right of the other
+    by_cells, by_frames = frame_errors(loaded.model, recombined), frame_errors(whole, recombined)
+    assert np.median(by_cells) < 0.8 * np.median(by_frames)
+    swapped = halves_clip(2, 0, n=20, seed=6).frames  # familiar colours in unfamiliar places stay far
+    assert np.median(frame_errors(loaded.model, swapped)) > 1.5 * np.median(by_cells)
