@@ -31,8 +31,9 @@
   }
 
   // Opens a socket that reconnects with back-off until stop() or a refusal (4401/4403). ``onReconnect`` runs
-  // when a dropped socket is open again (sockets without snapshots use it to refetch what they show).
-  function connect(path, onEvent, onReconnect) {
+  // when a dropped socket is open again (sockets without snapshots use it to refetch what they show);
+  // ``onOpen`` every time it opens, the first time included (what changed before the page could listen).
+  function connect(path, onEvent, onReconnect, onOpen) {
     let socket = null;
     let delayMs = 500;
     let stopped = false;
@@ -58,6 +59,7 @@
       socket.onopen = () => {
         delayMs = 500;
         setIndicator("Live updates: connected");
+        if (onOpen) onOpen();
         if (dropped && onReconnect) onReconnect();
       };
       socket.onmessage = (message) => receive(JSON.parse(message.data));

@@ -5,24 +5,36 @@
 
   const TERMINAL = ["succeeded", "failed", "cancelled"];
 
-  function reloadSoon() {
-    if (window.__offsideReloading) return;
+  // Reloads once per job: a job that ended while its video still reads "processing" cannot loop the page.
+  function reloadOnceFor(jobId) {
+    const key = "offside-reloaded-for-job-" + jobId;
+    if (window.__offsideReloading || window.sessionStorage.getItem(key)) return;
     window.__offsideReloading = true;
+    window.sessionStorage.setItem(key, "1");
     setTimeout(() => window.location.reload(), 400);
   }
 
-  // Rows or pages waiting for a probe job carry data-probe-job. When it finishes, a live list (the video
-  // table) is fetched again and swapped in; a page without one (the video's own) reloads.
+  // Rows or pages waiting for a probe job carry data-probe-job. The video's own page follows that job's
+  // socket, whose first message (the snapshot) also tells a job that ended before the page could listen, and
+  // reloads once the job has ended. The video table follows every job: it is fetched again when one of its
+  // probes ends and whenever its socket opens (a probe may have ended between drawing and listening).
   function watchProbeJobs() {
-    if (!window.OffsideJobs || !document.querySelector("[data-probe-job], #video-table")) return;
-    const refresh = () => {
-      if (document.getElementById("video-table") && window.OffsideJobs.refreshLists) window.OffsideJobs.refreshLists();
-      else reloadSoon();
-    };
+    if (!window.OffsideJobs) return;
+    const table = document.getElementById("video-table");
+    if (!table) {
+      const waiting = document.querySelector("[data-probe-job]");
+      if (!waiting) return;
+      const id = waiting.dataset.probeJob;
+      window.OffsideJobs.connect("/ws/jobs/" + id + "/", (event) => {
+        if (TERMINAL.includes(event.status)) reloadOnceFor(id);
+      });
+      return;
+    }
+    const refresh = () => { if (window.OffsideJobs.refreshLists) window.OffsideJobs.refreshLists(); };
     // Rows are looked up when an event comes: a row that joined the list after the page loaded counts too.
     window.OffsideJobs.connect("/ws/jobs/", (event) => {
       if (TERMINAL.includes(event.status) && document.querySelector('[data-probe-job="' + event.id + '"]')) refresh();
-    }, refresh);
+    }, refresh, () => { if (document.querySelector("[data-probe-job]")) refresh(); });
   }
 
   function formatSeconds(seconds) {

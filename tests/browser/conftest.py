@@ -33,11 +33,18 @@ def finish_before_the_live_connection(page, job, work) -> None:
     drawn but before its live connection opens: the only message about it is that connection's snapshot."""
     from tests.report_fixtures import ignore_progress
 
-    def finish(route, request):
-        off_the_page_thread(lambda: job.succeed(work(job, ignore_progress)))
+    end_before_the_live_connection(page, lambda: job.succeed(work(job, ignore_progress)))
+
+
+def end_before_the_live_connection(page, end) -> None:
+    """Run ``end()`` (a job's ending) after the next page is drawn but before its scripts open a live
+    connection: no live event about it can reach the page."""
+
+    def held_back(route, request):
+        off_the_page_thread(end)
         route.continue_()
 
-    page.route("**/js/jobs*.js", finish)
+    page.route("**/js/jobs*.js", held_back)
 
 
 def free_port() -> int:

@@ -4,12 +4,13 @@ is restored."""
 
 import pytest
 
-from tests.browser.conftest import off_the_page_thread
+from tests.browser.conftest import end_before_the_live_connection, off_the_page_thread
 from tests.browser.test_datasets_in_the_browser import log_in
 from tests.browser.test_live_resync_in_the_browser import SocketSwitch
 from tests.integration.helpers import STATE_WAIT_MS
 from tests.report_fixtures import scored_run
 from tests.training_fixtures import TINY_CONFIG
+from tests.webapp.videos_helpers import make_row
 from webapp.models import Category, Job, TrainedModel
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -133,3 +134,24 @@ def test_a_video_uploaded_elsewhere_joins_the_video_list_and_its_status_follows_
     off_the_page_thread(probed)
     row.locator(".status-pill", has_text="ready").wait_for(timeout=STATE_WAIT_MS)
     assert page.evaluate(SAME_DOCUMENT), "the list refetched itself rather than reload the page"
+
+
+def test_a_video_page_drawn_while_its_probe_ran_shows_how_it_ended_before_the_page_could_listen(page, owner):
+    video = make_row(owner, "retried", status="failed", error="The file is empty (0 bytes).")
+    job = video.start_probe(enqueue=False)  # "Retry processing": the page is drawn while the probe runs
+    log_in(page, owner)
+    end_before_the_live_connection(page, lambda: job.fail("The file is empty (0 bytes)."))
+    page.goto(f"/videos/{video.pk}/")
+    page.locator("#video-error", has_text="The file is empty (0 bytes).").wait_for()
+    assert page.locator("#video-status").inner_text() == "failed"
+
+
+def test_the_video_table_shows_a_probe_that_ended_before_the_table_could_listen(page, owner):
+    video = make_row(owner, "quick probe", status="uploaded")
+    job = video.start_probe(enqueue=False)
+    log_in(page, owner)
+    end_before_the_live_connection(page, lambda: job.fail("Not a video: the file's content is not a video."))
+    page.goto("/videos/")
+    row = page.locator(f'#video-table tr[data-video-id="{video.pk}"]')
+    row.filter(has_text="Not a video").wait_for()
+    assert page.evaluate("document.querySelectorAll('#video-table [data-probe-job]').length") == 0
