@@ -63,6 +63,15 @@ def test_without_credentials_it_answers_401_json_not_a_login_redirect(client):
     assert_error(wrong.get("/api/videos"), 401, "not_authenticated")
 
 
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_an_unknown_api_path_answers_404_json_to_everyone(client, api, method):
+    for caller in (client, api):
+        response = getattr(caller, method)("/api/no/such/thing")
+        assert response.status_code == 404 and response["Content-Type"] == "application/json"
+        assert_error(response, 404, "not_found")
+    assert "/api/docs" in api.get("/api/jobs").json()["error"]["message"]  # only /api/jobs/<id> exists
+
+
 def test_schema_and_docs_are_served(client):
     schema = client.get("/api/openapi.json")
     assert schema.status_code == 200 and "/api/runs" in schema.json()["paths"]

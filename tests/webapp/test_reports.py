@@ -8,13 +8,14 @@ import shutil
 import cv2
 import numpy as np
 import pytest
+from django.test import Client
 
 from scoring.segments import TemporalParams, decide_segments
 from tests.report_fixtures import built_once, ignore_progress
 from tests.scoring.test_markers import parse_edl
 from tests.webapp.videos_helpers import refuse_to_decode
 from webapp import report_images
-from webapp.models import Job
+from webapp.models import ApiToken, Job
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +113,15 @@ def test_exports_give_the_runs_segments_or_the_what_if_ones(owner_client, run):
     assert owner_client.get(f"/runs/{run.pk}/segments.csv?window_s=1e9").status_code == 400  # too costly
     assert owner_client.get(f"/runs/{run.pk}/segments.csv?high=nan").status_code == 400
     assert owner_client.get(f"/runs/{run.pk}/segments.xml").status_code == 404
+    assert owner_client.get(f"/runs/{run.pk}/segments.edl?keep=bogus").status_code == 400
+
+
+def test_the_api_refuses_an_unknown_keep_instead_of_reading_it_as_in(built, run):
+    _, raw = ApiToken.issue(built[0], "tests")
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    assert api.get(f"/api/runs/{run.pk}/segments.edl?keep=out").status_code == 200
+    refused = api.get(f"/api/runs/{run.pk}/segments.edl?keep=bogus")
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid"
 
 
 @pytest.mark.parametrize("prefix", ["", "/api"])

@@ -7,7 +7,9 @@ are exempt from ``LoginRequiredMiddleware`` and do their own authentication.
 
 import functools
 
-from django.urls import URLPattern
+from django.http import JsonResponse
+from django.urls import URLPattern, re_path
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
 from webapp.api import errors
@@ -45,8 +47,16 @@ def without_login_redirect(view):
     return wrapped
 
 
+@without_login_redirect
+@csrf_exempt  # it changes nothing and answers the same to everyone
+def no_such_endpoint(request, rest: str = ""):
+    """Any other path under /api/: the API's JSON 404, not the site's HTML page (nothing to authenticate)."""
+    message = "No such API endpoint; the endpoints are listed at /api/docs."
+    return JsonResponse(errors.error_body("not_found", message), status=404)
+
+
 def urlpatterns() -> list[URLPattern]:
     patterns, _, _ = api.urls
     for pattern in patterns:
         pattern.callback = without_login_redirect(pattern.callback)
-    return patterns
+    return [*patterns, re_path(r"^(?P<rest>.*)$", no_such_endpoint)]

@@ -1,5 +1,7 @@
 """API: start training and scoring (the pages' forms and model methods), model versions, jobs, results."""
 
+from typing import Literal
+
 from ninja import Path, Router, Status
 
 from scoring import markers
@@ -168,7 +170,9 @@ def run_frames(request, run_id: int):
         }
     },
 )
-def export_segments(request, run_id: int, fmt: str = Path(..., description=FMT_HELP), keep: str = "in"):
+def export_segments(
+    request, run_id: int, fmt: str = Path(..., description=FMT_HELP), keep: Literal["in", "out"] = "in"
+):
     """Markers for players and editors, from the reviewed segments when there are any, else the machine's:
     ``kodi`` (Kodi/MPlayer EDL, breaks skipped), ``ffmetadata`` (chapters), ``vtt`` (WebVTT cues of the out
     segments), ``otio`` (OpenTimelineIO), ``cmx3600`` (CMX 3600 EDL; ``edl`` is the same; ``keep`` = in|out
@@ -177,7 +181,7 @@ def export_segments(request, run_id: int, fmt: str = Path(..., description=FMT_H
         raise ApiError(404, f"Unknown export format; use one of {', '.join(EXPORT_NAMES)}.")
     run = finished_run(request, run_id)
     try:
-        return exports.export_response(run, fmt, "out" if keep == "out" else "in")
+        return exports.export_response(run, fmt, keep)
     except ValueError as exc:
         raise ApiError(409, f"Cannot write {fmt}: {exc}") from exc
 

@@ -97,7 +97,9 @@ def segments_export(request, run_id: int, fmt: str):
     except (TypeError, ValueError) as exc:
         return HttpResponseBadRequest(f"Invalid parameters: {exc}")
     segments = None if params == data.params else data.decide(params)[1]
-    keep = "out" if request.GET.get("keep") == "out" else "in"
+    keep = request.GET.get("keep", "in")
+    if keep not in ("in", "out"):
+        return HttpResponseBadRequest("keep must be 'in' or 'out'.")
     try:
         return exports.export_response(
             data.run, fmt, keep, segments, categories=data.categories, params=asdict(params)
