@@ -70,6 +70,14 @@ def test_an_unknown_api_path_answers_404_json_to_everyone(client, api, method):
         assert response.status_code == 404 and response["Content-Type"] == "application/json"
         assert_error(response, 404, "not_found")
     assert "/api/docs" in api.get("/api/jobs").json()["error"]["message"]  # only /api/jobs/<id> exists
+    root = getattr(api, method)("/api/")
+    assert root.status_code == 404 and root.json()["error"]["code"] == "not_found"
+
+
+def test_a_method_a_path_does_not_have_answers_405_json_with_allow(api, video):
+    response = api.put(f"/api/videos/{video.pk}", "{}", content_type="application/json")
+    assert_error(response, 405, "method_not_allowed")
+    assert set(response["Allow"].replace(" ", "").split(",")) == {"GET", "DELETE"}
 
 
 def test_schema_and_docs_are_served(client):

@@ -36,21 +36,30 @@ def _register_routers() -> None:
 _register_routers()
 
 
-def without_login_redirect(view):
-    """A wrapper the login middleware skips (``login_required = False``); ninja checks auth itself."""
+def api_view(view):
+    """A view of the API: the login middleware skips it (``login_required = False``; ninja checks auth
+    itself), and a method its path does not have is answered in the API's JSON error shape, with the
+    ``Allow`` header, where ninja answers in plain text."""
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        return view(request, *args, **kwargs)
+        response = view(request, *args, **kwargs)
+        plain = not response.get("Content-Type", "").startswith("application/json")
+        if response.status_code == 405 and plain:
+            allowed = response.get("Allow", "")
+            message = f"{request.method} is not allowed here; allowed: {allowed}."
+            response = JsonResponse(errors.error_body("method_not_allowed", message), status=405)
+            response["Allow"] = allowed
+        return response
 
     wrapped.login_required = False
     return wrapped
 
 
-@without_login_redirect
+@api_view
 @csrf_exempt  # it changes nothing and answers the same to everyone
 def no_such_endpoint(request, rest: str = ""):
-    """Any other path under /api/: the API's JSON 404, not the site's HTML page (nothing to authenticate)."""
+    """Any other path under /api/, its root included: the API's JSON 404, not the site's HTML page."""
     message = "No such API endpoint; the endpoints are listed at /api/docs."
     return JsonResponse(errors.error_body("not_found", message), status=404)
 
@@ -58,5 +67,6 @@ def no_such_endpoint(request, rest: str = ""):
 def urlpatterns() -> list[URLPattern]:
     patterns, _, _ = api.urls
     for pattern in patterns:
-        pattern.callback = without_login_redirect(pattern.callback)
+        # ninja's home (an HTML 404; the schema reverses its name for the base path): the JSON 404 instead
+        pattern.callback = no_such_endpoint if pattern.name == "api-root" else api_view(pattern.callback)
     return [*patterns, re_path(r"^(?P<rest>.*)$", no_such_endpoint)]
