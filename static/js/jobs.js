@@ -16,6 +16,8 @@
 // snapshot is dispatched as the DOM event "offside:snapshot", every event as "offside:job".
 //   [data-reload-when-succeeded="<id>"]  a page drawn before job <id> ended reloads once when it succeeds, told
 //                                 by an event or, when the job ended before the socket opened, the snapshot
+//   [data-reload-when-ended="<id>"]  the same once it ends in any state; without a card for the job, the
+//                                 page follows that job's socket for its snapshot
 (function () {
   "use strict";
 
@@ -43,7 +45,7 @@
       onEvent(event);
       const name = event.type === "job.snapshot" ? "offside:snapshot" : "offside:job";
       document.dispatchEvent(new CustomEvent(name, { detail: event }));
-      reloadWhenSucceeded(event);
+      reloadWhenDone(event);
     }
     function receive(event) {
       if (event.type === "job.snapshot") { lastSeq = event.seq; deliver(event); return; }
@@ -80,11 +82,16 @@
     return { stop() { stopped = true; if (socket) socket.close(); } };
   }
 
-  let reloading = false;
-  function reloadWhenSucceeded(event) {
-    if (reloading || event.status !== "succeeded") return;
-    if (!document.querySelector('[data-reload-when-succeeded="' + event.id + '"]')) return;
-    reloading = true;
+  // Once per job and tab: a page whose row still lags its ended job cannot reload in a loop.
+  function reloadWhenDone(event) {
+    if (!TERMINAL.includes(event.status)) return;
+    const marked = (name) => document.querySelector("[" + name + '="' + event.id + '"]') !== null;
+    if (!marked("data-reload-when-ended") && !(event.status === "succeeded" && marked("data-reload-when-succeeded"))) {
+      return;
+    }
+    const key = "offside-reloaded-for-job-" + event.id;
+    if (window.sessionStorage.getItem(key)) return;
+    window.sessionStorage.setItem(key, "1");
     setTimeout(() => window.location.reload(), 800);
   }
 
@@ -250,6 +257,10 @@
       connect("/ws/jobs/" + card.dataset.jobLive + "/", (event) => updateCard(card, event));
       setInterval(() => setField(card, "eta", etaText(card.dataset.status)), 1000);
     }
+    document.querySelectorAll("[data-reload-when-ended]").forEach((el) => {
+      const id = el.dataset.reloadWhenEnded;
+      if (!card || card.dataset.jobLive !== id) connect("/ws/jobs/" + id + "/", () => {});
+    });
     const followed = "[data-live-jobs], [data-live-list], [data-job-status-of], [data-row-status-of]";
     if (!card && document.querySelector(followed)) {
       // The list socket has no snapshot: after a drop, refetch the lists (or reload a page without one).

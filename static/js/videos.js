@@ -5,31 +5,11 @@
 
   const TERMINAL = ["succeeded", "failed", "cancelled"];
 
-  // Reloads once per job: a job that ended while its video still reads "processing" cannot loop the page.
-  function reloadOnceFor(jobId) {
-    const key = "offside-reloaded-for-job-" + jobId;
-    if (window.__offsideReloading || window.sessionStorage.getItem(key)) return;
-    window.__offsideReloading = true;
-    window.sessionStorage.setItem(key, "1");
-    setTimeout(() => window.location.reload(), 400);
-  }
-
-  // Rows or pages waiting for a probe job carry data-probe-job. The video's own page follows that job's
-  // socket, whose first message (the snapshot) also tells a job that ended before the page could listen, and
-  // reloads once the job has ended. The video table follows every job: it is fetched again when one of its
-  // probes ends and whenever its socket opens (a probe may have ended between drawing and listening).
+  // Rows of the video table waiting for a probe job carry data-probe-job: the table is fetched again when
+  // one of them ends and whenever its socket opens (a probe may have ended between drawing and listening).
+  // The video's own page reloads through jobs.js (data-reload-when-ended).
   function watchProbeJobs() {
-    if (!window.OffsideJobs) return;
-    const table = document.getElementById("video-table");
-    if (!table) {
-      const waiting = document.querySelector("[data-probe-job]");
-      if (!waiting) return;
-      const id = waiting.dataset.probeJob;
-      window.OffsideJobs.connect("/ws/jobs/" + id + "/", (event) => {
-        if (TERMINAL.includes(event.status)) reloadOnceFor(id);
-      });
-      return;
-    }
+    if (!window.OffsideJobs || !document.getElementById("video-table")) return;
     const refresh = () => { if (window.OffsideJobs.refreshLists) window.OffsideJobs.refreshLists(); };
     // Rows are looked up when an event comes: a row that joined the list after the page loaded counts too.
     window.OffsideJobs.connect("/ws/jobs/", (event) => {
