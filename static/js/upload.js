@@ -28,12 +28,15 @@
 
   // --- formatting ---------------------------------------------------------------------------------------
 
+  // Written as Django's filesizeformat writes it (the video list and page), so a size reads the same
+  // everywhere: "1 byte", "36 bytes", "232.7 KB".
   function formatBytes(bytes) {
-    const units = ["B", "KB", "MB", "GB", "TB"];
-    let value = bytes;
+    if (bytes < 1024) return bytes + (bytes === 1 ? " byte" : " bytes");
+    const units = ["KB", "MB", "GB", "TB", "PB"];
+    let value = bytes / 1024;
     let unit = 0;
     while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
-    return (unit === 0 ? value.toFixed(0) : value.toFixed(1)) + " " + units[unit];
+    return value.toFixed(1) + " " + units[unit];
   }
 
   function formatDuration(seconds) {

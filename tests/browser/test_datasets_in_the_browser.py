@@ -6,6 +6,7 @@ import hashlib
 import re
 
 import pytest
+from django.template.defaultfilters import filesizeformat
 
 from tests.browser.conftest import BROWSER_CHUNK_BYTES
 from tests.conftest import PASSWORD
@@ -49,6 +50,10 @@ def test_upload_then_categorise_a_time_range(worker, page, owner, tmp_path):
     good_row.locator('[data-role="state"]', has_text="ready").wait_for(timeout=STATE_WAIT_MS)
     bad_row.locator('[data-role="state"]', has_text="failed").wait_for(timeout=STATE_WAIT_MS)
     assert "Not a video" in bad_row.inner_text()
+    # Sizes read as the video list writes them (Django's filesizeformat), not "36 B" beside "36 bytes".
+    for row, path in ((good_row, clip_file), (bad_row, junk)):
+        written = filesizeformat(path.stat().st_size).replace("\xa0", " ")
+        assert row.locator(".upload-size").inner_text() == written
     video = Video.objects.get(title="derby-highlights")
     assert video.status == "ready" and video.frame_count == 40
 

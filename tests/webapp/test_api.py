@@ -209,4 +209,7 @@ def test_a_script_run_again_resumes_its_upload_by_the_files_head(api):
         and again.json()["resumed"] is True
         and again.json()["id"] == first.json()["id"]
     )
-    assert_error(post_json(api, "/api/uploads", {**body, "head_sha256": "xyz"}), 422, "invalid")
+    bad = post_json(api, "/api/uploads", {**body, "head_sha256": "xyz"})
+    assert_error(bad, 422, "invalid")
+    # the field is named where the client wrote it: in the body, not in our view's parameter
+    assert [d["loc"] for d in bad.json()["error"]["details"]] == [["body", "head_sha256"]]

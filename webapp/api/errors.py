@@ -54,9 +54,17 @@ def install(api) -> None:
 
     @api.exception_handler(NinjaValidationError)
     def invalid(request, exc: NinjaValidationError):
-        details = [{"loc": list(e.get("loc", [])), "msg": str(e.get("msg", ""))} for e in exc.errors]
+        details = [{"loc": _location(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors]
         return respond(request, 422, "invalid", "The request does not match the schema.", details)
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
         return respond(request, exc.status_code, STATUS_CODES.get(exc.status_code, "error"), str(exc))
+
+
+def _location(loc) -> list:
+    """Where in the request an error is, as the client wrote it: ninja names a body field by the view's
+    parameter too (["body", "body", "name"]), but every endpoint takes one schema as the whole JSON body, so
+    the parameter's name is ours, not the client's (["body", "name"])."""
+    loc = list(loc)
+    return loc[:1] + loc[2:] if loc[:1] == ["body"] and len(loc) >= 2 else loc
