@@ -29,15 +29,23 @@
   // --- formatting ---------------------------------------------------------------------------------------
 
   // Written as Django's filesizeformat writes it (the video list and page), so a size reads the same
-  // everywhere: "1 byte", "36 bytes", "232.7 KB".
+  // everywhere: "1 byte", "36 bytes", "232.7 KB", with a no-break space. Python's round() sends an exact
+  // tie to the even digit (1280 bytes = 1.25 KB -> "1.2 KB") where toFixed() rounds it up: ties are exact
+  // in binary here (a multiple of 1/4), so they are found exactly.
+  const NBSP = "\u00a0";
   function formatBytes(bytes) {
-    if (bytes < 1024) return bytes + (bytes === 1 ? " byte" : " bytes");
+    bytes = Math.round(bytes);
+    if (bytes < 1024) return bytes + NBSP + (bytes === 1 ? "byte" : "bytes");
     const units = ["KB", "MB", "GB", "TB", "PB"];
     let value = bytes / 1024;
     let unit = 0;
     while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
-    return value.toFixed(1) + " " + units[unit];
+    const tenths = value * 10;
+    let rounded = Math.round(tenths);
+    if (tenths - Math.floor(tenths) === 0.5 && rounded % 2 === 1) rounded -= 1;
+    return (rounded / 10).toFixed(1) + NBSP + units[unit];
   }
+  window.offsideFormatBytes = formatBytes; // one size format for any page script (and its browser test)
 
   function formatDuration(seconds) {
     if (!isFinite(seconds) || seconds < 0) return "";

@@ -185,12 +185,34 @@ def test_scoring_without_models_is_a_clear_error(api, video, category):
     assert_error(no_model, 409, "conflict")
 
 
+def locations(response) -> list:
+    return [(tuple(d["loc"]), d["msg"]) for d in response.json()["error"]["details"]]
+
+
+def test_a_form_error_has_the_schema_errors_shape_and_the_clients_field_names(api, category, video):
+    """Checks the forms make (a taken name, a clip past the end, a model that is not the user's) read like
+    the schema's: a list of loc / msg naming the field as the client sent it."""
+    taken = post_json(api, "/api/categories", {"name": "Soccer"})
+    assert_error(taken, 422, "invalid")
+    assert locations(taken) == [(("body", "name"), taken.json()["error"]["message"])]
+    assert "already have a category" in taken.json()["error"]["message"]
+    past_end = post_json(api, f"/api/categories/{category.pk}/clips", {"video_id": video.pk, "end_s": 99})
+    assert_error(past_end, 422, "invalid")
+    assert [loc for loc, _ in locations(past_end)] == [("body", "end_s")]
+    ready_model(category)
+    foreign = post_json(api, "/api/runs", {"video_id": video.pk, "model_ids": [99999]})
+    assert_error(foreign, 422, "invalid")
+    message = "Model version 99999 is not one of your ready versions."
+    assert locations(foreign) == [(("body", "model_ids"), message)]
+
+
 def test_scoring_a_video_that_is_not_ready_says_so(api, video, category):
     ready_model(category)
     Video.objects.filter(pk=video.pk).update(status=Video.Status.FAILED)
     response = post_json(api, "/api/runs", {"video_id": video.pk, "category_ids": [category.pk]})
     assert_error(response, 409, "conflict")
-    assert "is failed: only a ready video can be scored" in response.json()["error"]["message"]
+    message = response.json()["error"]["message"]
+    assert "is not ready (status failed): only a ready video can be scored" in message
 
 
 def test_a_malformed_body_gets_the_stable_error_shape(api):

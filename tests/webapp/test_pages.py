@@ -1,8 +1,11 @@
 """Pages: login everywhere, ownership of jobs, staff-only admin, CSRF."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.conftest import PASSWORD
 from webapp.models import Job
@@ -35,6 +38,14 @@ def test_home_lists_only_the_users_own_jobs(owner_client, owner, other_user):
     Job.objects.create(kind=Job.Kind.SYSTEM_CHECK, owner=other_user, title="theirs")
     page = owner_client.get(reverse("home")).content.decode()
     assert "mine" in page and "theirs" not in page
+
+
+def test_job_tables_say_how_long_ago_in_words(owner_client, owner):
+    Job.objects.create(kind=Job.Kind.SYSTEM_CHECK, owner=owner, title="new")
+    old = Job.objects.create(kind=Job.Kind.SYSTEM_CHECK, owner=owner, title="old")
+    Job.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=3, seconds=5))
+    page = owner_client.get(reverse("job_list")).content.decode()
+    assert "just now" in page and "3\xa0minutes ago" in page and "0\xa0minutes" not in page
 
 
 def test_staff_see_every_job(client, staff, owner):

@@ -26,11 +26,18 @@ def error_body(code: str, message: str, details=None) -> dict:
     return {"error": body}
 
 
-def form_error(form) -> ApiError:
-    """A 422 from a Django form's errors (field -> messages; ``__all__`` for the form as a whole)."""
-    details = {field: [str(m) for m in messages] for field, messages in form.errors.items()}
-    first = next(iter(details.values()), ["Invalid input."])[0]
-    return ApiError(422, first, details=details)
+def form_error(form, locations: dict[str, tuple[str, ...]] | None = None) -> ApiError:
+    """A 422 from a Django form's errors, in the shape of a schema error: a list of ``{"loc", "msg"}`` where
+    ``loc`` names the request part and field the client sent (``["body", "name"]``; ``["body"]`` for the
+    form as a whole). ``locations`` maps a form field to that place where the names differ (the form's
+    ``models`` is the body's ``model_ids``); the message is the first error's."""
+    locations = {"__all__": ("body",), **(locations or {})}
+    details = [
+        {"loc": list(locations.get(field, ("body", field))), "msg": str(m)}
+        for field, messages in form.errors.items()
+        for m in messages
+    ]
+    return ApiError(422, details[0]["msg"] if details else "Invalid input.", details=details)
 
 
 def install(api) -> None:

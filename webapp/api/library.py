@@ -157,7 +157,7 @@ def create_clip(request, category_id: int, body: ClipIn):
     data = {k: v for k, v in data.items() if v is not None}
     form = ClipForm(data, owner=category.owner)
     if not form.is_valid():
-        raise form_error(form)
+        raise form_error(form, {"video": ("body", "video_id"), "category": ("path", "category_id")})
     form.clip.save()
     return Status(201, form.clip)
 

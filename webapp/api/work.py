@@ -77,13 +77,14 @@ def start_scoring(request, body: ScoreIn):
     """Score a video against model versions (rate limited); follow ``job_id`` under /api/jobs/."""
     video = visible_or_404(Video.objects.all(), request.user, body.video_id, "video")
     if video.status != Video.Status.READY:
-        raise ApiError(409, f"Video {video.pk} is {video.status}: only a ready video can be scored.")
+        status = f"Video {video.pk} is not ready (status {video.status})"
+        raise ApiError(409, f"{status}: only a ready video can be scored.")
     model_ids = chosen_model_ids(request, body)
     check_rate(request.user, "score")
     options = body.dict(exclude={"video_id", "model_ids", "category_ids"}, exclude_none=True)
     form = ScoreForm({**options, "videos": [video.pk], "models": model_ids}, owner=video.owner)
     if not form.is_valid():
-        raise form_error(form)
+        raise form_error(form, {"videos": ("body", "video_id"), "models": ("body", "model_ids")})
     models, fps = form.cleaned_data["models"], form.sampling_fps()
     return Status(202, ScoringRun.start(video, models, request.user, form.temporal_params(), fps))
 

@@ -2,6 +2,8 @@
 
 from django import template
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from scoring.segments import format_timecode
 from webapp.models import Category, Video
@@ -29,6 +31,17 @@ def duration(seconds) -> str:
         return f"{minutes} min {secs:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+@register.filter
+def ago(moment) -> str:
+    """How long ago ``moment`` (an aware datetime) was, for tables: "just now" under a minute (Django's
+    timesince says "0 minutes"), else "3 minutes ago", "2 days, 4 hours ago"."""
+    if moment is None:
+        return ""
+    if (timezone.now() - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment)} ago"
 
 
 @register.simple_tag(takes_context=True)
