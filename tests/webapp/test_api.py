@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from tests.webapp.model_helpers import ready_model
+from tests.webapp.videos_helpers import make_row
 from webapp.models import ApiToken, Category, Job, ReferenceClip, TrainedModel, Video
 
 pytestmark = pytest.mark.django_db
@@ -235,3 +236,26 @@ def test_a_script_run_again_resumes_its_upload_by_the_files_head(api):
     assert_error(bad, 422, "invalid")
     # the field is named where the client wrote it: in the body, not in our view's parameter
     assert [d["loc"] for d in bad.json()["error"]["details"]] == [["body", "head_sha256"]]
+
+
+def test_long_lists_come_in_pages_that_say_what_follows(api, owner, other_user):
+    for title in ("first", "second", "third"):
+        make_row(owner, title)
+    make_row(other_user, "not-yours")
+    page = api.get("/api/videos?limit=2")
+    assert [v["title"] for v in page.json()] == ["third", "second"] and page["X-Total-Count"] == "3"
+    link = re.fullmatch(r'<(http://testserver/api/videos\?[^>]+)>; rel="next"', page["Link"])
+    assert link and "offset=2" in link.group(1) and "limit=2" in link.group(1)
+    rest = api.get(link.group(1).removeprefix("http://testserver"))
+    assert [v["title"] for v in rest.json()] == ["first"] and "Link" not in rest
+    assert len(api.get("/api/videos").json()) == 3 and "Link" not in api.get("/api/videos")
+    assert api.get("/api/runs?limit=1").json() == [] and api.get("/api/runs")["X-Total-Count"] == "0"
+    for query, field in (
+        ("limit=abc", "limit"),
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("offset=-1", "offset"),
+    ):
+        bad = api.get(f"/api/videos?{query}")
+        assert_error(bad, 422, "invalid")
+        assert [d["loc"] for d in bad.json()["error"]["details"]] == [["query", field]]

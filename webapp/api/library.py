@@ -3,10 +3,12 @@
 import json
 from uuid import UUID
 
-from ninja import Router, Status
+from django.http import HttpResponse
+from ninja import Query, Router, Status
 
 from webapp.access import visible_or_404
 from webapp.api.errors import ApiError, form_error
+from webapp.api.paging import Page, paged
 from webapp.api.schemas import (
     CategoryIn,
     CategoryOut,
@@ -30,8 +32,11 @@ ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 @router.get("/videos", response={200: list[VideoOut], **ERRORS}, tags=["videos"])
-def list_videos(request):
-    return Video.objects.visible_to(request.user).order_by("-created_at")[:500]
+def list_videos(request, response: HttpResponse, page: Query[Page]):
+    """Newest first, ``limit`` at a time (see ``X-Total-Count`` and ``Link`` for the rest)."""
+    return paged(
+        request, response, Video.objects.visible_to(request.user).order_by("-created_at", "-pk"), page
+    )
 
 
 @router.get("/videos/{video_id}", response={200: VideoOut, **ERRORS}, tags=["videos"])

@@ -2,7 +2,8 @@
 
 from typing import Literal
 
-from ninja import Path, Router, Status
+from django.http import HttpResponse
+from ninja import Path, Query, Router, Status
 
 from scoring import markers
 from scoring.review import ReviewError
@@ -10,6 +11,7 @@ from webapp import exports
 from webapp.api.errors import ApiError, form_error
 from webapp.api.library import ERRORS, visible_or_404
 from webapp.api.limits import check_rate
+from webapp.api.paging import Page, paged
 from webapp.api.schemas import (
     ErrorOut,
     FramesOut,
@@ -90,8 +92,11 @@ def start_scoring(request, body: ScoreIn):
 
 
 @router.get("/runs", response={200: list[RunOut], **ERRORS}, tags=["scoring"])
-def list_runs(request):
-    return ScoringRun.objects.visible_to(request.user)[:500]
+def list_runs(request, response: HttpResponse, page: Query[Page]):
+    """Newest first, ``limit`` at a time (see ``X-Total-Count`` and ``Link`` for the rest)."""
+    return paged(
+        request, response, ScoringRun.objects.visible_to(request.user).order_by("-created_at", "-pk"), page
+    )
 
 
 def visible_run(request, run_id: int) -> ScoringRun:
