@@ -259,3 +259,14 @@ def test_long_lists_come_in_pages_that_say_what_follows(api, owner, other_user):
         bad = api.get(f"/api/videos?{query}")
         assert_error(bad, 422, "invalid")
         assert [d["loc"] for d in bad.json()["error"]["details"]] == [["query", field]]
+
+
+def test_every_422_says_where_in_the_request(api, video):
+    """Checks made in the views and models, not by the schema, still give the loc / msg list."""
+    no_models = post_json(api, "/api/runs", {"video_id": video.pk, "model_ids": []})
+    assert_error(no_models, 422, "invalid")
+    message = "Give model_ids or category_ids to score against."
+    assert locations(no_models) == [(("body", "model_ids"), message)]
+    blank = post_json(api, "/api/uploads", {"filename": "   ", "size": 10})
+    assert_error(blank, 422, "invalid")
+    assert [loc for loc, _ in locations(blank)] == [("body", "filename")]

@@ -12,10 +12,15 @@ STATUS_CODES = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, code: str | None = None, details=None):
+    """An error answer. A 422 always carries ``details`` in the schema errors' shape: without its own, one
+    entry with the message at ``loc`` (the body as a whole when not given)."""
+
+    def __init__(self, status: int, message: str, code: str | None = None, details=None, loc=("body",)):
         super().__init__(message)
         self.status, self.message = status, message
         self.code = code or STATUS_CODES.get(status, "error")
+        if status == 422 and details is None:
+            details = [{"loc": list(loc), "msg": message}]
         self.details = details
 
 

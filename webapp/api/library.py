@@ -68,7 +68,7 @@ def begin_upload(request, body: UploadIn):
             request.user, body.filename.strip(), body.size, body.head_sha256
         )
     except UploadError as exc:
-        raise ApiError(exc.status, str(exc)) from exc
+        raise ApiError(exc.status, str(exc), loc=("body", exc.field) if exc.field else ("body",)) from exc
     return Status(200 if resumed else 201, {**upload.as_json(), "resumed": resumed})
 
 

@@ -70,7 +70,7 @@ def chosen_model_ids(request, body: ScoreIn) -> list[int]:
             raise ApiError(409, f"Category {category.name!r} has no active trained version yet.")
         ids.append(active.pk)
     if not ids:
-        raise ApiError(422, "Give model_ids or category_ids to score against.")
+        raise ApiError(422, "Give model_ids or category_ids to score against.", loc=("body", "model_ids"))
     return ids
 
 
@@ -131,7 +131,7 @@ def put_review(request, run_id: int, body: ReviewIn):
     try:
         return [s.to_dict() for s in run.save_review([s.dict() for s in body.segments])]
     except ReviewError as exc:
-        raise ApiError(422, f"Could not save the review: {exc}") from exc
+        raise ApiError(422, f"Could not save the review: {exc}", loc=("body", "segments")) from exc
     except (OSError, ValueError) as exc:
         raise ApiError(409, "The run's score file is missing or unreadable.") from exc
 

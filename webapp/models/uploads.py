@@ -29,10 +29,11 @@ HEAD_BYTES = 1024 * 1024  # how much of the file head_sha256 covers
 class UploadError(Exception):
     """A chunk or upload request the protocol refuses; ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, message: str, status: int = 400, offset: int | None = None):
+    def __init__(self, message: str, status: int = 400, offset: int | None = None, field: str | None = None):
         super().__init__(message)
         self.status = status
         self.offset = offset
+        self.field = field  # the request field at fault, where there is one
 
 
 class UploadQuerySet(models.QuerySet):
@@ -88,9 +89,10 @@ class Upload(models.Model):
         ``true`` or ``1.5`` are refused, not rounded); UploadError says what is wrong (also for a malformed
         ``head_sha256``)."""
         if not 1 <= len(filename) <= MAX_FILENAME_CHARS:
-            raise UploadError(f"The file name must have 1 to {MAX_FILENAME_CHARS} characters.", status=422)
+            message = f"The file name must have 1 to {MAX_FILENAME_CHARS} characters."
+            raise UploadError(message, status=422, field="filename")
         if isinstance(size_bytes, bool) or not isinstance(size_bytes, int):
-            raise UploadError("The file size must be a whole number of bytes.", status=422)
+            raise UploadError("The file size must be a whole number of bytes.", status=422, field="size")
         size, head = checked_size(size_bytes), checked_head(head_sha256)
         name = safe_display_name(filename, MAX_FILENAME_CHARS)
         upload = cls.objects.create(owner=owner, filename=name, size_bytes=size, head_sha256=head)
