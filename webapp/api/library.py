@@ -33,10 +33,8 @@ ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 @router.get("/videos", response={200: list[VideoOut], **ERRORS}, tags=["videos"])
 def list_videos(request, response: HttpResponse, page: Query[Page]):
-    """Newest first, ``limit`` at a time (see ``X-Total-Count`` and ``Link`` for the rest)."""
-    return paged(
-        request, response, Video.objects.visible_to(request.user).order_by("-created_at", "-pk"), page
-    )
+    """Newest first (the model's ordering), ``limit`` at a time: ``X-Total-Count`` and ``Link`` tell more."""
+    return paged(request, response, Video.objects.visible_to(request.user), page)
 
 
 @router.get("/videos/{video_id}", response={200: VideoOut, **ERRORS}, tags=["videos"])

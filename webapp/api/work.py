@@ -79,8 +79,8 @@ def start_scoring(request, body: ScoreIn):
     """Score a video against model versions (rate limited); follow ``job_id`` under /api/jobs/."""
     video = visible_or_404(Video.objects.all(), request.user, body.video_id, "video")
     if video.status != Video.Status.READY:
-        status = f"Video {video.pk} is not ready (status {video.status})"
-        raise ApiError(409, f"{status}: only a ready video can be scored.")
+        not_ready = f"Video {video.pk} is not ready (status {video.status})"
+        raise ApiError(409, f"{not_ready}: only a ready video can be scored.")
     model_ids = chosen_model_ids(request, body)
     check_rate(request.user, "score")
     options = body.dict(exclude={"video_id", "model_ids", "category_ids"}, exclude_none=True)
@@ -93,10 +93,8 @@ def start_scoring(request, body: ScoreIn):
 
 @router.get("/runs", response={200: list[RunOut], **ERRORS}, tags=["scoring"])
 def list_runs(request, response: HttpResponse, page: Query[Page]):
-    """Newest first, ``limit`` at a time (see ``X-Total-Count`` and ``Link`` for the rest)."""
-    return paged(
-        request, response, ScoringRun.objects.visible_to(request.user).order_by("-created_at", "-pk"), page
-    )
+    """Newest first (the model's ordering), ``limit`` at a time: ``X-Total-Count`` and ``Link`` tell more."""
+    return paged(request, response, ScoringRun.objects.visible_to(request.user), page)
 
 
 def visible_run(request, run_id: int) -> ScoringRun:
