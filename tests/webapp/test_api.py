@@ -255,6 +255,7 @@ def test_long_lists_come_in_pages_that_say_what_follows(api, owner, other_user):
         ("limit=0", "limit"),
         ("limit=501", "limit"),
         ("offset=-1", "offset"),
+        ("offset=162371740392929230848", "offset"),  # would overflow the database's integer
     ):
         bad = api.get(f"/api/videos?{query}")
         assert_error(bad, 422, "invalid")

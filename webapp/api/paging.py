@@ -6,11 +6,12 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Schema
 
 MAX_LIMIT = 500  # rows per page at most, and the default: a client that never pages gets what it always got
+MAX_OFFSET = 2**31 - 1  # beyond any list here; a larger one would overflow the database's integer (a 500)
 
 
 class Page(Schema):
     limit: int = Field(MAX_LIMIT, ge=1, le=MAX_LIMIT, description=f"rows in this page (1 to {MAX_LIMIT})")
-    offset: int = Field(0, ge=0, description="rows skipped from the start of the list")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="rows skipped from the start of the list")
 
 
 def paged(request: HttpRequest, response: HttpResponse, queryset, page: Page):
